@@ -1,0 +1,108 @@
+#pragma once
+// The storage driver interface: one node's backend database (a SQLite file or a MySQL schema).
+//
+// A driver receives statements in the portable dialect (see dialect.hpp), already validated by
+// the caller, and is responsible for running them with the same meaning on its engine. Two
+// instances of different drivers given the same sequence of execute() calls from the same
+// starting state must end up with the same rows and report the same results: that is what makes
+// mixed SQLite/MySQL clusters possible, and what the conformance suite in tests/ checks.
+//
+// Threading: execute() and applied_index() are called from one thread at a time (the apply
+// thread). query() may be called concurrently from several reader threads, also while execute()
+// runs; readers see either the state before or after a batch, never half of one.
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "backend/value.hpp"
+
+namespace orcraft::backend {
+
+struct Statement {
+    std::string sql;
+    std::vector<Value> params;  // bound to '?' placeholders in order
+};
+
+// Where time and randomness come from while a batch runs. NOW(), CURRENT_TIMESTAMP (column
+// defaults included), UTC_TIMESTAMP(), UNIX_TIMESTAMP() and RAND() are evaluated from this stamp
+// and never from the node's own clock, so every node computes the same values.
+struct Stamp {
+    std::int64_t unix_micros = 0;  // UTC wall-clock time chosen by the leader
+    std::uint64_t seed = 0;        // 64-bit random seed chosen by the leader
+};
+
+struct ExecResult {
+    std::int64_t rows_affected = 0;
+    std::int64_t last_insert_id = 0;  // 0 when the statement inserted no auto-increment row
+    bool operator==(const ExecResult&) const = default;
+};
+
+// A statement of a batch failed; the whole batch was rolled back.
+struct StatementError {
+    std::size_t statement = 0;  // zero-based position in the batch
+    std::string message;
+};
+
+struct BatchOutcome {
+    // True when the batch's index was already recorded as applied: nothing was run.
+    bool already_applied = false;
+    std::vector<ExecResult> results;      // one per statement when the batch committed
+    std::optional<StatementError> error;  // set when a statement failed and all was rolled back
+};
+
+struct QueryResult {
+    std::vector<std::string> columns;
+    // Portable type names, one per column: "integer", "real", "text", "blob", "datetime" or
+    // "null" (no declared type and only NULL values).
+    std::vector<std::string> types;
+    std::vector<Row> rows;
+};
+
+// Thrown for failures of the backend itself (connection lost and not recoverable, disk full,
+// file unreadable): the batch's effect is unknown to the caller, which must retry or stop.
+// Deterministic SQL errors are never thrown; they are reported in BatchOutcome::error.
+class BackendError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+class Driver {
+public:
+    virtual ~Driver() = default;
+
+    // "sqlite" or "mysql".
+    virtual std::string_view kind() const = 0;
+
+    // Runs the statements in one transaction with time and randomness taken from stamp, and in
+    // the same transaction records `index` as the applied index. If a statement fails, the
+    // transaction is rolled back, the failing statement is reported, and `index` is still
+    // recorded (in a transaction of its own), because a failed batch is a deterministic outcome
+    // that every node reaches the same way. If `index` is not greater than applied_index(),
+    // nothing runs and already_applied is set: this is what makes apply exactly-once after a
+    // crash. Throws BackendError when the backend itself fails.
+    virtual BatchOutcome execute(const std::vector<Statement>& batch, const Stamp& stamp,
+                                 std::uint64_t index) = 0;
+
+    // Runs read-only statements in one consistent read transaction. A statement error is thrown
+    // as StatementQueryError naming the statement; backend failures throw BackendError.
+    virtual std::vector<QueryResult> query(const std::vector<Statement>& statements) = 0;
+
+    // The index recorded by the last successful execute(); 0 for a new database.
+    virtual std::uint64_t applied_index() = 0;
+};
+
+class StatementQueryError : public std::runtime_error {
+public:
+    StatementQueryError(std::size_t statement, const std::string& message)
+        : std::runtime_error(message), statement_(statement) {}
+    std::size_t statement() const { return statement_; }
+
+private:
+    std::size_t statement_;
+};
+
+}  // namespace orcraft::backend
