@@ -1,0 +1,548 @@
+#include "storage_mysql/mysql_driver.hpp"
+
+#include <cppconn/statement.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "backend/sql_rand.hpp"
+#include "backend/sql_tokenizer.hpp"
+#include "storage_mysql/connection.hpp"
+#include "storage_mysql/progress_marker.hpp"
+#include "storage_mysql/schema_fingerprint.hpp"
+#include "storage_mysql/statement_kind.hpp"
+
+namespace orcraft::storage_mysql {
+
+using backend::BackendError;
+using backend::BatchOutcome;
+using backend::ExecResult;
+using detail::ErrorClass;
+using detail::Marker;
+using detail::Session;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// A statement failed deterministically: carries the position for the outcome.
+struct StatementFailure {
+    std::size_t statement;
+    std::string message;
+};
+
+std::string stamp_assignment(const backend::Stamp& stamp) {
+    // MySQL reads SET TIMESTAMP = 0 as "back to the real clock"; the smallest positive value
+    // keeps the epoch stamp deterministic (NOW() still shows 1970-01-01 00:00:00).
+    const std::int64_t micros = stamp.unix_micros > 0 ? stamp.unix_micros : 1;
+    char buf[160];
+    std::snprintf(
+        buf, sizeof buf, "SET TIMESTAMP = %lld.%06lld, rand_seed1 = %llu, rand_seed2 = %llu",
+        static_cast<long long>(micros / 1000000), static_cast<long long>(micros % 1000000),
+        static_cast<unsigned long long>(stamp.seed % 0x3FFFFFFFULL),
+        static_cast<unsigned long long>((stamp.seed >> 32) % 0x3FFFFFFFULL));
+    return buf;
+}
+
+bool mentions_rand(const std::string& sql) {
+    for (std::size_t i = 0; i + 4 <= sql.size(); ++i) {
+        if ((sql[i] == 'r' || sql[i] == 'R') && (sql[i + 1] == 'a' || sql[i + 1] == 'A') &&
+            (sql[i + 2] == 'n' || sql[i + 2] == 'N') && (sql[i + 3] == 'd' || sql[i + 3] == 'D'))
+            return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+struct MysqlDriver::Impl {
+    MysqlOptions opt;
+    std::string collation;
+
+    // Writer state, used by the apply thread only.
+    std::optional<Session> writer;
+    std::optional<Marker> marker;  // nullopt: unknown, read it from the server
+    std::uint64_t last_writer_id = 0;
+    bool last_insert_id_dirty = true;  // the session's LAST_INSERT_ID() may be non-zero
+
+    // Reader pool.
+    std::mutex mu;
+    std::condition_variable cv;
+    std::vector<Session> idle;
+    int readers_open = 0;
+
+    explicit Impl(MysqlOptions o) : opt(std::move(o)) {}
+
+    void hook(std::string_view point) {
+        if (opt.test_hook) opt.test_hook(point);
+    }
+
+    [[noreturn]] void fail_open(const sql::SQLException& e) {
+        const std::string where =
+            opt.socket.empty() ? opt.host + ":" + std::to_string(opt.port) : opt.socket;
+        throw BackendError("cannot connect to MySQL backend at " + where + " as user '" + opt.user +
+                           "': " + detail::describe(e));
+    }
+
+    void open() {
+        if (opt.database.empty()) throw BackendError("MySQL backend: database name is empty");
+        try {
+            Session s = detail::open_session(opt, false, "");
+            if (s.query_int("SELECT COUNT(*) FROM information_schema.COLLATIONS "
+                            "WHERE COLLATION_NAME = 'utf8mb4_nopad_bin'") > 0) {
+                collation = "utf8mb4_nopad_bin";
+            } else {
+                collation = "utf8mb4_bin";
+            }
+            s.exec("CREATE DATABASE IF NOT EXISTS " + detail::quote_identifier(opt.database) +
+                   " CHARACTER SET utf8mb4 COLLATE " + collation);
+            s.conn->setSchema(opt.database);
+            s.exec("SET NAMES utf8mb4 COLLATE " + collation);
+            detail::create_marker_table(s);
+            marker = detail::load_marker(s);
+            last_writer_id = s.connection_id;
+            writer = std::move(s);
+        } catch (const sql::SQLException& e) {
+            fail_open(e);
+        }
+    }
+
+    // ---- writer connection ----
+
+    bool lost(const sql::SQLException& e, Session& s) {
+        const ErrorClass c = detail::classify_error(e.getErrorCode());
+        if (c == ErrorClass::kConnectionLost && e.getErrorCode() != 0) return true;
+        if (e.getErrorCode() == 0) {
+            // The Connector reports client-side problems (closed connection, bad parameter
+            // index) without a server code; only a dead session counts as lost.
+            try {
+                return !s.conn->isValid();
+            } catch (const sql::SQLException&) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // Reconnects the writer and makes sure the previous session no longer exists on the server,
+    // so that a COMMIT still in flight on it cannot land after we have read the marker.
+    void reconnect_writer() {
+        if (writer) {
+            try {
+                writer->conn->close();
+            } catch (const sql::SQLException&) {
+            }
+            writer.reset();
+        }
+        marker.reset();
+        last_insert_id_dirty = true;
+        const auto deadline = Clock::now() + std::chrono::seconds(opt.reconnect_deadline_seconds);
+        auto backoff = std::chrono::milliseconds(50);
+        for (;;) {
+            try {
+                Session s = detail::open_session(opt, true, collation);
+                if (last_writer_id != 0) retire_session(s, last_writer_id, deadline);
+                last_writer_id = s.connection_id;
+                writer = std::move(s);
+                spdlog::info("mysql backend: writer reconnected (connection {})", last_writer_id);
+                return;
+            } catch (const sql::SQLException& e) {
+                if (detail::classify_error(e.getErrorCode()) != ErrorClass::kConnectionLost)
+                    fail_open(e);
+                if (Clock::now() + backoff > deadline) {
+                    throw BackendError("MySQL backend: could not reconnect within " +
+                                       std::to_string(opt.reconnect_deadline_seconds) +
+                                       " s: " + detail::describe(e));
+                }
+                spdlog::warn("mysql backend: reconnect failed ({}), retrying", detail::describe(e));
+                std::this_thread::sleep_for(backoff);
+                backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));
+            }
+        }
+    }
+
+    static void retire_session(Session& s, std::uint64_t old_id, Clock::time_point deadline) {
+        const std::string present =
+            "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = " +
+            std::to_string(old_id) +
+            " AND USER = SUBSTRING_INDEX(CURRENT_USER(), '@', 1) AND DB = DATABASE()";
+        while (s.query_int(present) > 0) {
+            try {
+                s.exec("KILL CONNECTION " + std::to_string(old_id));
+            } catch (const sql::SQLException&) {
+                // Already gone (1094 unknown thread): the next check ends the loop.
+            }
+            if (Clock::now() > deadline)
+                throw BackendError("MySQL backend: previous writer session " +
+                                   std::to_string(old_id) + " does not go away");
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+    }
+
+    Session& w() {
+        if (!writer) reconnect_writer();
+        return *writer;
+    }
+
+    Marker& current_marker() {
+        if (!marker) marker = detail::load_marker(w());
+        return *marker;
+    }
+
+    // Runs `fn` with the writer, reconnecting after a lost connection until the deadline.
+    template <typename Fn>
+    auto with_writer(Fn fn) {
+        int transient = 0;
+        for (;;) {
+            try {
+                return fn();
+            } catch (const sql::SQLException& e) {
+                if (writer && lost(e, *writer)) {
+                    spdlog::warn("mysql backend: writer connection lost: {}", detail::describe(e));
+                    reconnect_writer();
+                    continue;
+                }
+                if (detail::classify_error(e.getErrorCode()) == ErrorClass::kTransient &&
+                    ++transient < 10) {
+                    spdlog::warn("mysql backend: retrying batch after {}", detail::describe(e));
+                    try {
+                        writer->exec("ROLLBACK");
+                    } catch (const sql::SQLException&) {
+                    }
+                    marker.reset();
+                    continue;
+                }
+                throw BackendError("MySQL backend: " + detail::describe(e));
+            }
+        }
+    }
+
+    ExecResult run_statement(const backend::Statement& original, StatementKind kind,
+                             const backend::Stamp& stamp, std::size_t index_in_batch) {
+        Session& s = *writer;
+        // RAND() becomes a literal derived from the stamp (backend/sql_rand.hpp), so MySQL and
+        // SQLite nodes compute the same value; text already substituted has no RAND() left.
+        backend::Statement substituted;
+        if (mentions_rand(original.sql)) {
+            substituted.sql =
+                backend::dialect::substitute_rand(original.sql, stamp.seed, index_in_batch);
+            substituted.params = original.params;
+        }
+        const backend::Statement& st = substituted.sql.empty() ? original : substituted;
+        if (kind == StatementKind::kInsert && last_insert_id_dirty) {
+            s.exec("DO LAST_INSERT_ID(0)");
+            last_insert_id_dirty = false;
+        }
+        ExecResult r;
+        if (st.params.empty()) {
+            std::unique_ptr<sql::Statement> stmt(s.conn->createStatement());
+            if (kind == StatementKind::kRead) {
+                std::unique_ptr<sql::ResultSet> rs(stmt->executeQuery(st.sql));
+                while (rs->next()) {
+                }
+            } else {
+                r.rows_affected = stmt->executeUpdate(st.sql);
+            }
+        } else {
+            std::unique_ptr<sql::PreparedStatement> stmt(s.conn->prepareStatement(st.sql));
+            std::vector<std::unique_ptr<std::istringstream>> streams;
+            detail::bind_params(*stmt, st.params, streams);
+            if (kind == StatementKind::kRead) {
+                std::unique_ptr<sql::ResultSet> rs(stmt->executeQuery());
+                while (rs->next()) {
+                }
+            } else {
+                r.rows_affected = stmt->executeUpdate();
+            }
+        }
+        if (kind == StatementKind::kInsert) {
+            r.last_insert_id = s.query_int("SELECT LAST_INSERT_ID()");
+            last_insert_id_dirty = r.last_insert_id != 0;
+        }
+        return r;
+    }
+
+    // Runs one statement; a deterministic error becomes StatementFailure, anything else
+    // propagates to with_writer().
+    std::optional<StatementFailure> try_statement(const backend::Statement& st, StatementKind kind,
+                                                  const backend::Stamp& stamp, std::size_t i,
+                                                  std::vector<ExecResult>& out) {
+        try {
+            out.push_back(run_statement(st, kind, stamp, i));
+            return std::nullopt;
+        } catch (const backend::dialect::DialectError& e) {
+            return StatementFailure{i, e.what()};
+        } catch (const sql::InvalidArgumentException& e) {
+            // Wrong number of parameters and the like: the statement's fault, not the server's.
+            return StatementFailure{i, e.what()};
+        } catch (const sql::SQLException& e) {
+            if (lost(e, *writer)) throw;
+            if (detail::classify_error(e.getErrorCode()) != ErrorClass::kStatement) throw;
+            return StatementFailure{i, detail::describe(e)};
+        }
+    }
+
+    BatchOutcome record_failure(const StatementFailure& f, std::uint64_t index) {
+        Session& s = *writer;
+        s.exec("ROLLBACK");
+        const backend::StatementError err{f.statement, f.message};
+        Marker m{index, 0, 0, "", detail::encode_failure(err)};
+        detail::store_marker(s, m);
+        marker = m;
+        BatchOutcome out;
+        out.error = err;
+        return out;
+    }
+
+    BatchOutcome finish(Marker m, std::uint64_t index, const std::vector<ExecResult>& results) {
+        m.applied = index;
+        m.pending_index = 0;
+        m.pending_step = 0;
+        m.pending_fingerprint.clear();
+        m.results = detail::encode_results(results);
+        detail::store_marker(*writer, m);
+        marker = m;
+        BatchOutcome out;
+        out.results = results;
+        return out;
+    }
+
+    BatchOutcome run_batch(const std::vector<backend::Statement>& batch,
+                           const backend::Stamp& stamp, std::uint64_t index) {
+        Marker m = current_marker();
+        if (m.applied >= index) return detail::decode_outcome(m.results);  // committed earlier
+        Session& s = w();
+        s.exec(stamp_assignment(stamp));
+
+        const std::size_t n = batch.size();
+        std::vector<StatementKind> kinds;
+        for (const auto& st : batch)
+            kinds.push_back(classify_statement(st.sql));
+        for (std::size_t i = 0; i < n; ++i) {
+            if (kinds[i] == StatementKind::kTransactionControl)
+                return record_failure(
+                    {i, "unsupported in a batch: " + leading_keyword(batch[i].sql) +
+                            " (the driver runs each batch in its own transaction)"},
+                    index);
+        }
+
+        std::size_t i = 0;
+        std::vector<ExecResult> results;
+        bool resuming = false;
+        if (m.pending_index != 0) {
+            if (m.pending_index != index)
+                throw BackendError("MySQL backend: entry " + std::to_string(m.pending_index) +
+                                   " was partly applied, but entry " + std::to_string(index) +
+                                   " was delivered next");
+            resuming = true;
+            i = m.pending_step;
+            results = detail::decode_outcome(m.results).results;
+            if (results.size() != i || i > n)
+                throw BackendError("MySQL backend: progress marker does not match entry " +
+                                   std::to_string(index));
+            spdlog::info("mysql backend: resuming entry {} at statement {}", index, i);
+        }
+        if (n == 0 || i == n) return finish(m, index, results);
+
+        while (i < n) {
+            if (kinds[i] == StatementKind::kImplicitCommit) {
+                const std::string before = detail::schema_fingerprint(s);
+                if (resuming && !m.pending_fingerprint.empty() && before != m.pending_fingerprint) {
+                    // The process died after this DDL committed and before the marker moved.
+                    spdlog::info("mysql backend: entry {} statement {} already ran", index, i);
+                    results.push_back(ExecResult{});
+                } else {
+                    m.pending_index = index;
+                    m.pending_step = i;
+                    m.pending_fingerprint = before;
+                    m.results = detail::encode_results(results);
+                    detail::store_marker(s, m);
+                    marker = m;
+                    if (auto f = try_statement(batch[i], kinds[i], stamp, i, results))
+                        return record_failure(*f, index);
+                    hook("after-ddl");
+                }
+                resuming = false;
+                ++i;
+                if (i == n) return finish(m, index, results);
+                m.pending_index = index;
+                m.pending_step = i;
+                m.pending_fingerprint.clear();
+                m.results = detail::encode_results(results);
+                detail::store_marker(s, m);
+                marker = m;
+                continue;
+            }
+            resuming = false;
+            std::size_t j = i;
+            while (j < n && kinds[j] != StatementKind::kImplicitCommit)
+                ++j;
+            s.exec("START TRANSACTION");
+            for (std::size_t k = i; k < j; ++k) {
+                if (auto f = try_statement(batch[k], kinds[k], stamp, k, results))
+                    return record_failure(*f, index);
+                hook("after-statement");
+            }
+            if (j == n) {
+                Marker done = m;
+                done.applied = index;
+                done.pending_index = 0;
+                done.pending_step = 0;
+                done.pending_fingerprint.clear();
+                done.results = detail::encode_results(results);
+                detail::store_marker(s, done);
+                hook("before-commit");
+                s.exec("COMMIT");
+                marker = done;
+                hook("after-commit");
+                BatchOutcome out;
+                out.results = results;
+                return out;
+            }
+            m.pending_index = index;
+            m.pending_step = j;
+            m.pending_fingerprint.clear();
+            m.results = detail::encode_results(results);
+            detail::store_marker(s, m);
+            s.exec("COMMIT");
+            marker = m;
+            i = j;
+        }
+        return finish(m, index, results);
+    }
+
+    // ---- readers ----
+
+    Session acquire_reader() {
+        {
+            std::unique_lock lock(mu);
+            cv.wait(lock, [&] {
+                return !idle.empty() || readers_open < std::max(1, opt.reader_pool_size);
+            });
+            if (!idle.empty()) {
+                Session s = std::move(idle.back());
+                idle.pop_back();
+                return s;
+            }
+            ++readers_open;
+        }
+        try {
+            return detail::open_session(opt, true, collation);
+        } catch (const sql::SQLException& e) {
+            drop_reader();
+            fail_open(e);
+        }
+    }
+
+    void release_reader(Session s) {
+        std::lock_guard lock(mu);
+        idle.push_back(std::move(s));
+        cv.notify_one();
+    }
+
+    void drop_reader() {
+        std::lock_guard lock(mu);
+        --readers_open;
+        cv.notify_one();
+    }
+
+    std::vector<backend::QueryResult> run_query(Session& s,
+                                                const std::vector<backend::Statement>& sts) {
+        std::vector<backend::QueryResult> out;
+        s.exec("START TRANSACTION READ ONLY, WITH CONSISTENT SNAPSHOT");
+        for (std::size_t i = 0; i < sts.size(); ++i) {
+            try {
+                std::unique_ptr<sql::ResultSet> rs;
+                std::unique_ptr<sql::Statement> plain;
+                std::unique_ptr<sql::PreparedStatement> prepared;
+                std::vector<std::unique_ptr<std::istringstream>> streams;
+                if (sts[i].params.empty()) {
+                    plain.reset(s.conn->createStatement());
+                    rs.reset(plain->executeQuery(sts[i].sql));
+                } else {
+                    prepared.reset(s.conn->prepareStatement(sts[i].sql));
+                    detail::bind_params(*prepared, sts[i].params, streams);
+                    rs.reset(prepared->executeQuery());
+                }
+                out.push_back(detail::read_result(*rs, i));
+            } catch (const sql::SQLException& e) {
+                if (lost(e, s)) throw;
+                if (detail::classify_error(e.getErrorCode()) == ErrorClass::kBackend)
+                    throw BackendError("MySQL backend: " + detail::describe(e));
+                s.exec("ROLLBACK");
+                throw backend::StatementQueryError(i, detail::describe(e));
+            } catch (const backend::StatementQueryError&) {
+                s.exec("ROLLBACK");
+                throw;
+            }
+        }
+        s.exec("COMMIT");
+        return out;
+    }
+};
+
+MysqlDriver::MysqlDriver(MysqlOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {
+    impl_->open();
+}
+
+MysqlDriver::~MysqlDriver() = default;
+
+BatchOutcome MysqlDriver::execute(const std::vector<backend::Statement>& batch,
+                                  const backend::Stamp& stamp, std::uint64_t index) {
+    Impl& d = *impl_;
+    const bool already = d.with_writer([&] { return index <= d.current_marker().applied; });
+    if (already) {
+        BatchOutcome out;
+        out.already_applied = true;
+        return out;
+    }
+    return d.with_writer([&] { return d.run_batch(batch, stamp, index); });
+}
+
+std::vector<backend::QueryResult> MysqlDriver::query(
+    const std::vector<backend::Statement>& statements) {
+    for (std::size_t i = 0; i < statements.size(); ++i) {
+        if (classify_statement(statements[i].sql) != StatementKind::kRead)
+            throw backend::StatementQueryError(
+                i, "not a read-only statement: " + leading_keyword(statements[i].sql));
+    }
+    Impl& d = *impl_;
+    for (int attempt = 0;; ++attempt) {
+        Session s = d.acquire_reader();
+        try {
+            auto out = d.run_query(s, statements);
+            d.release_reader(std::move(s));
+            return out;
+        } catch (const sql::SQLException& e) {
+            const bool lost = d.lost(e, s);
+            d.drop_reader();
+            if (lost && attempt == 0) {
+                spdlog::warn("mysql backend: reader connection lost ({}), retrying",
+                             detail::describe(e));
+                continue;
+            }
+            throw BackendError("MySQL backend: " + detail::describe(e));
+        } catch (const backend::StatementQueryError&) {
+            d.release_reader(std::move(s));
+            throw;
+        } catch (...) {
+            d.drop_reader();
+            throw;
+        }
+    }
+}
+
+std::uint64_t MysqlDriver::applied_index() {
+    Impl& d = *impl_;
+    return d.with_writer([&] { return d.current_marker().applied; });
+}
+
+std::uint64_t MysqlDriver::writer_connection_id() const {
+    return impl_->writer ? impl_->writer->connection_id : 0;
+}
+
+}  // namespace orcraft::storage_mysql

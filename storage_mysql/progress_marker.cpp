@@ -1,0 +1,89 @@
+#include "storage_mysql/progress_marker.hpp"
+
+#include <cppconn/statement.h>
+
+#include <cstdlib>
+#include <stdexcept>
+
+namespace orcraft::storage_mysql::detail {
+
+void create_marker_table(Session& session) {
+    session.exec(
+        "CREATE TABLE IF NOT EXISTS orcraft_applied_index ("
+        " id TINYINT UNSIGNED NOT NULL PRIMARY KEY,"
+        " applied_index BIGINT UNSIGNED NOT NULL,"
+        " pending_index BIGINT UNSIGNED NOT NULL DEFAULT 0,"
+        " pending_step BIGINT UNSIGNED NOT NULL DEFAULT 0,"
+        " pending_fingerprint VARCHAR(64) NOT NULL DEFAULT '',"
+        " results MEDIUMTEXT NOT NULL"
+        ") ENGINE=InnoDB");
+    session.exec(
+        "INSERT IGNORE INTO orcraft_applied_index (id, applied_index, results) "
+        "VALUES (1, 0, '')");
+}
+
+Marker load_marker(Session& session) {
+    std::unique_ptr<sql::Statement> stmt(session.conn->createStatement());
+    std::unique_ptr<sql::ResultSet> rs(stmt->executeQuery(
+        "SELECT applied_index, pending_index, pending_step, pending_fingerprint, results "
+        "FROM orcraft_applied_index WHERE id = 1"));
+    if (!rs->next()) throw backend::BackendError("orcraft_applied_index has no row");
+    Marker m;
+    m.applied = rs->getUInt64(1);
+    m.pending_index = rs->getUInt64(2);
+    m.pending_step = rs->getUInt64(3);
+    m.pending_fingerprint = rs->getString(4);
+    m.results = rs->getString(5);
+    return m;
+}
+
+void store_marker(Session& session, const Marker& m) {
+    std::unique_ptr<sql::PreparedStatement> stmt(session.conn->prepareStatement(
+        "UPDATE orcraft_applied_index SET applied_index = ?, pending_index = ?, "
+        "pending_step = ?, pending_fingerprint = ?, results = ? WHERE id = 1"));
+    stmt->setUInt64(1, m.applied);
+    stmt->setUInt64(2, m.pending_index);
+    stmt->setUInt64(3, m.pending_step);
+    stmt->setString(4, m.pending_fingerprint);
+    stmt->setString(5, m.results);
+    stmt->executeUpdate();
+}
+
+std::string encode_results(const std::vector<backend::ExecResult>& results) {
+    std::string out;
+    for (const auto& r : results) {
+        out += std::to_string(r.rows_affected) + ":" + std::to_string(r.last_insert_id) + ";";
+    }
+    return out;
+}
+
+std::string encode_failure(const backend::StatementError& error) {
+    return "!" + std::to_string(error.statement) + ":" + error.message;
+}
+
+backend::BatchOutcome decode_outcome(const std::string& encoded) {
+    backend::BatchOutcome out;
+    if (!encoded.empty() && encoded[0] == '!') {
+        const auto colon = encoded.find(':');
+        if (colon == std::string::npos) throw backend::BackendError("bad stored outcome");
+        out.error = backend::StatementError{
+            static_cast<std::size_t>(std::strtoull(encoded.c_str() + 1, nullptr, 10)),
+            encoded.substr(colon + 1)};
+        return out;
+    }
+    std::size_t pos = 0;
+    while (pos < encoded.size()) {
+        const auto colon = encoded.find(':', pos);
+        const auto semi = encoded.find(';', pos);
+        if (colon == std::string::npos || semi == std::string::npos || colon > semi)
+            throw backend::BackendError("bad stored results: " + encoded);
+        backend::ExecResult r;
+        r.rows_affected = std::strtoll(encoded.c_str() + pos, nullptr, 10);
+        r.last_insert_id = std::strtoll(encoded.c_str() + colon + 1, nullptr, 10);
+        out.results.push_back(r);
+        pos = semi + 1;
+    }
+    return out;
+}
+
+}  // namespace orcraft::storage_mysql::detail

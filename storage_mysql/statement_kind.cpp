@@ -1,0 +1,56 @@
+#include "storage_mysql/statement_kind.hpp"
+
+#include <array>
+#include <cctype>
+
+namespace orcraft::storage_mysql {
+
+std::string leading_keyword(std::string_view sql) {
+    std::size_t i = 0;
+    const std::size_t n = sql.size();
+    while (i < n) {
+        const char c = sql[i];
+        if (std::isspace(static_cast<unsigned char>(c)) || c == '(') {
+            ++i;
+        } else if (c == '#' || (c == '-' && i + 2 < n && sql[i + 1] == '-' &&
+                                std::isspace(static_cast<unsigned char>(sql[i + 2])))) {
+            while (i < n && sql[i] != '\n')
+                ++i;
+        } else if (c == '/' && i + 1 < n && sql[i + 1] == '*') {
+            const std::size_t end = sql.find("*/", i + 2);
+            i = end == std::string_view::npos ? n : end + 2;
+        } else {
+            break;
+        }
+    }
+    std::string word;
+    while (i < n && (std::isalpha(static_cast<unsigned char>(sql[i])) || sql[i] == '_')) {
+        word.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(sql[i]))));
+        ++i;
+    }
+    return word;
+}
+
+StatementKind classify_statement(std::string_view sql) {
+    const std::string word = leading_keyword(sql);
+    static constexpr std::array<std::string_view, 7> kReads = {
+        "SELECT", "WITH", "SHOW", "EXPLAIN", "DESCRIBE", "DESC", "VALUES"};
+    static constexpr std::array<std::string_view, 14> kImplicit = {
+        "CREATE",  "ALTER",    "DROP",   "RENAME", "TRUNCATE", "GRANT",   "REVOKE",
+        "ANALYZE", "OPTIMIZE", "REPAIR", "FLUSH",  "CHECK",    "INSTALL", "UNINSTALL"};
+    static constexpr std::array<std::string_view, 10> kControl = {
+        "BEGIN",   "COMMIT", "ROLLBACK", "START", "SAVEPOINT",
+        "RELEASE", "LOCK",   "UNLOCK",   "XA",    "SET"};
+    for (auto w : kReads)
+        if (word == w) return StatementKind::kRead;
+    if (word == "INSERT" || word == "REPLACE") return StatementKind::kInsert;
+    for (auto w : kImplicit)
+        if (word == w) return StatementKind::kImplicitCommit;
+    // SET is refused too: a batch must not change session state (autocommit, time stamp,
+    // isolation) that the driver relies on and that would leak into later batches.
+    for (auto w : kControl)
+        if (word == w) return StatementKind::kTransactionControl;
+    return StatementKind::kWrite;
+}
+
+}  // namespace orcraft::storage_mysql
