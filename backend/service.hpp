@@ -1,0 +1,79 @@
+#pragma once
+// The service a node runs: what the HTTP layer asks of it, whatever the mode.
+//
+// Three implementations exist or will: the standalone node (RaftEnabled false with SQLite, always
+// the leader), the raft node (RaftEnabled true: writes go through the replicated log) and the
+// shared-backend node (RaftEnabled false with MySQL: a lease elects the active node). The HTTP
+// routes only know this interface.
+//
+// Threading: every method may be called from any thread. execute() and query() never block the
+// caller; they call `done` exactly once, from a thread of the service's own, possibly before they
+// return when the request is refused at once.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "backend/driver.hpp"
+
+namespace orcraft::backend {
+
+// Why a request did not succeed; the HTTP layer maps each kind to a status code.
+enum class Failure {
+    None,
+    BadRequest,      // invalid SQL or a statement error: nothing was applied (400)
+    NotLeader,       // this node cannot take writes or leader reads now (forward, or 503)
+    Timeout,         // not confirmed in time; a write may still commit later (504)
+    BackendFailure,  // the backend itself failed (500)
+};
+
+struct ExecuteReply {
+    Failure failure = Failure::None;
+    std::string error;                     // human-readable, set when failure != None
+    std::optional<std::size_t> statement;  // the offending statement for BadRequest, when known
+    std::vector<ExecResult> results;       // one per statement on success
+    std::uint64_t index = 0;               // the index the batch was applied at
+};
+
+enum class ReadLevel { None, Weak, Linearizable };
+
+struct QueryReply {
+    Failure failure = Failure::None;
+    std::string error;
+    std::optional<std::size_t> statement;
+    std::vector<QueryResult> results;
+};
+
+// What health, status and leader-check report.
+struct NodeStatus {
+    bool healthy = false;
+    std::string error;       // why not healthy; empty when healthy
+    bool is_leader = false;  // this node takes writes now
+    std::string hostname;    // this node's host name
+    std::string token;       // random per process, tells restarts apart
+    std::string leader;      // the leader's identity ("" when unknown)
+    std::string leader_url;  // the leader's HTTP base URL ("" when unknown)
+    std::vector<std::string> available_nodes;
+    std::string mode;  // "standalone", "raft" or "shared-backend"
+};
+
+class Service {
+  public:
+    virtual ~Service() = default;
+
+    // Validates and applies one batch of statements in one transaction (see driver.hpp).
+    virtual void execute(std::vector<Statement> batch, std::function<void(ExecuteReply)> done) = 0;
+
+    // Runs read-only statements at the given consistency level.
+    virtual void query(std::vector<Statement> statements, ReadLevel level,
+                       std::function<void(QueryReply)> done) = 0;
+
+    virtual NodeStatus status() = 0;
+
+    // Finishes the work already accepted, refuses new work, and releases the backend.
+    virtual void stop() = 0;
+};
+
+}  // namespace orcraft::backend

@@ -1,0 +1,44 @@
+#pragma once
+// A fixed set of threads running posted tasks in FIFO order.
+//
+// With one thread it is a serial executor: tasks run one at a time in the order they were posted,
+// which is how the apply thread keeps batches in order. stop() refuses new tasks, runs every task
+// already posted, and joins the threads; it is idempotent and called by the destructor.
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace orcraft::backend {
+
+class WorkerPool {
+  public:
+    explicit WorkerPool(std::size_t threads);
+    ~WorkerPool();
+    WorkerPool(const WorkerPool&) = delete;
+    WorkerPool& operator=(const WorkerPool&) = delete;
+
+    // Queues a task; returns false (and drops it) once stop() has begun.
+    bool post(std::function<void()> task);
+
+    // Number of tasks waiting to start.
+    std::size_t backlog() const;
+
+    void stop();
+
+  private:
+    void run();
+
+    mutable std::mutex mutex_;
+    std::condition_variable wake_;
+    std::deque<std::function<void()>> tasks_;
+    bool stopping_ = false;
+    std::vector<std::thread> threads_;
+};
+
+}  // namespace orcraft::backend

@@ -1,0 +1,309 @@
+#include "server/api/api.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <charconv>
+
+#include "server/api/sql_json.hpp"
+
+namespace orcraft::server::api {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// The path below <prefix>/api/, split on '/', without empty segments (so a trailing '/' is
+// accepted). nullopt when the path is not under the API prefix.
+std::optional<std::vector<std::string>> api_segments(const std::string& path,
+                                                     const std::string& prefix) {
+    if (path.compare(0, prefix.size(), prefix) != 0) return std::nullopt;
+    std::string_view rest(path);
+    rest.remove_prefix(prefix.size());
+    if (!rest.empty() && rest.front() != '/') return std::nullopt;
+    std::vector<std::string> segments;
+    while (!rest.empty()) {
+        auto slash = rest.find('/');
+        auto part = rest.substr(0, slash);
+        if (!part.empty()) segments.emplace_back(part);
+        if (slash == std::string_view::npos) break;
+        rest.remove_prefix(slash + 1);
+    }
+    return segments;
+}
+
+int http_status(backend::Failure failure) {
+    switch (failure) {
+        case backend::Failure::None:
+            return 200;
+        case backend::Failure::BadRequest:
+            return 400;
+        case backend::Failure::NotLeader:
+            return 503;
+        case backend::Failure::Timeout:
+            return 504;
+        case backend::Failure::BackendFailure:
+            return 500;
+    }
+    return 500;
+}
+
+http::Response failure_response(backend::Failure failure, const std::string& error,
+                                std::optional<std::size_t> statement) {
+    nlohmann::json body = {{"error", error}};
+    if (statement) body["statement"] = *statement;
+    auto response = http::Response::json(http_status(failure), body);
+    if (failure == backend::Failure::NotLeader) response.headers.set("Retry-After", "1");
+    return response;
+}
+
+std::optional<std::pair<std::string, std::string>> basic_credentials(const http::Request& r) {
+    auto header = r.headers.get("Authorization");
+    if (!header) return std::nullopt;
+    std::string_view value = *header;
+    constexpr std::string_view scheme = "Basic ";
+    if (value.size() < scheme.size() || !http::iequals(value.substr(0, scheme.size()), scheme)) {
+        return std::nullopt;
+    }
+    std::string decoded;
+    try {
+        decoded = base64_decode(value.substr(scheme.size()));
+    } catch (const RequestError&) {
+        return std::nullopt;
+    }
+    auto colon = decoded.find(':');
+    if (colon == std::string::npos) return std::nullopt;
+    return std::make_pair(decoded.substr(0, colon), decoded.substr(colon + 1));
+}
+
+// Endpoints that only make sense with raft; without it they answer orchestrator's error.
+bool is_raft_endpoint(const std::string& name) {
+    static const std::vector<std::string> names = {"raft-state",
+                                                   "raft-leader",
+                                                   "raft-health",
+                                                   "raft-status",
+                                                   "raft-peers",
+                                                   "raft-snapshot",
+                                                   "raft-yield",
+                                                   "raft-yield-hint",
+                                                   "raft-add-peer",
+                                                   "raft-remove-peer",
+                                                   "raft-follower-health-report"};
+    return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+}  // namespace
+
+http::Response envelope_ok(const std::string& message, const nlohmann::json& details) {
+    return http::Response::json(200, {{"Code", "OK"}, {"Message", message}, {"Details", details}});
+}
+
+http::Response envelope_error(const std::string& message, const nlohmann::json& details,
+                              int status) {
+    return http::Response::json(status,
+                                {{"Code", "ERROR"}, {"Message", message}, {"Details", details}});
+}
+
+Api::Api(const backend::Config& config, backend::Service& service)
+    : config_(config),
+      service_(service),
+      prefix_(backend::normalize_url_prefix(config.url_prefix) + "/api"),
+      status_path_(backend::normalize_url_prefix(config.url_prefix) +
+                   backend::normalize_url_prefix(config.status_endpoint)) {}
+
+std::optional<http::Response> Api::refuse(const http::Request& request, Access access) const {
+    const auto& method = config_.authentication_method;
+    if (method == "basic" || method == "multi") {
+        auto credentials = basic_credentials(request);
+        bool admin = credentials && credentials->first == config_.http_auth_user &&
+                     credentials->second == config_.http_auth_password;
+        bool readonly_user = method == "multi" && credentials && credentials->first == "readonly";
+        if (!admin && !readonly_user) {
+            auto response = http::Response::error(401, "Unauthorized");
+            response.headers.set("WWW-Authenticate", "Basic realm=\"orcraft\"");
+            return response;
+        }
+        if (!admin && access == Access::Write) return http::Response::error(401, "Unauthorized");
+    }
+    if (config_.read_only && access == Access::Write) {
+        return http::Response::error(401, "Unauthorized");
+    }
+    return std::nullopt;
+}
+
+void Api::handle(http::Request request, http::Responder responder) {
+    auto segments = api_segments(request.path, prefix_);
+    bool is_status_endpoint = request.path == status_path_ || request.path == status_path_ + "/";
+    if (!segments && !is_status_endpoint) {
+        responder.respond(http::Response::error(404, "not found: " + request.path));
+        return;
+    }
+    if (is_status_endpoint) segments = std::vector<std::string>{"status"};
+    const auto& seg = *segments;
+    const std::string name = seg.empty() ? "" : seg[0];
+
+    // The SQL API.
+    if (name == "db" && seg.size() == 2 && seg[1] == "execute") {
+        if (request.method != "POST") {
+            responder.respond(http::Response::error(405, "use POST for /api/db/execute"));
+            return;
+        }
+        if (auto refusal = refuse(request, Access::Write)) {
+            responder.respond(std::move(*refusal));
+            return;
+        }
+        execute(request, std::move(responder));
+        return;
+    }
+    if (name == "db" && seg.size() == 2 && seg[1] == "query") {
+        if (request.method != "POST" && request.method != "GET" && request.method != "HEAD") {
+            responder.respond(http::Response::error(405, "use GET or POST for /api/db/query"));
+            return;
+        }
+        if (auto refusal = refuse(request, Access::Read)) {
+            responder.respond(std::move(*refusal));
+            return;
+        }
+        query(request, std::move(responder));
+        return;
+    }
+
+    const bool changes_cluster = name == "reelect" || name == "grab-election" ||
+                                 name == "raft-yield" || name == "raft-yield-hint" ||
+                                 name == "raft-add-peer" || name == "raft-remove-peer" ||
+                                 name == "raft-snapshot";
+    if (auto refusal = refuse(request, changes_cluster ? Access::Write : Access::Read)) {
+        responder.respond(std::move(*refusal));
+        return;
+    }
+
+    if ((name == "lb-check" || name == "_ping") && seg.size() == 1) {
+        responder.respond(http::Response::json(200, "OK"));
+    } else if ((name == "health" || name == "status") && seg.size() == 1) {
+        responder.respond(health(name == "status"));
+    } else if (name == "leader-check" && seg.size() <= 2) {
+        responder.respond(leader_check(seg));
+    } else if (name == "routed-leader-check" && seg.size() == 1) {
+        auto status = service_.status();
+        responder.respond(status.is_leader ? http::Response::json(200, "OK")
+                                           : http::Response::json(404, "Not leader"));
+    } else if (name == "headers" && seg.size() == 1) {
+        nlohmann::json headers = nlohmann::json::object();
+        for (const auto& [key, value] : request.headers)
+            headers[key].push_back(value);
+        responder.respond(http::Response::json(200, headers));
+    } else if ((name == "reelect" || name == "grab-election") && seg.size() == 1) {
+        // A standalone node is the only node: it stays the leader.
+        responder.respond(envelope_ok(name == "reelect" ? "Set re-elections" : "Node elected"));
+    } else if (is_raft_endpoint(name)) {
+        responder.respond(envelope_error(name + ": not running with raft setup"));
+    } else {
+        responder.respond(http::Response::error(404, "not found: " + request.path));
+    }
+}
+
+void Api::execute(const http::Request& request, http::Responder responder) {
+    const auto start = Clock::now();
+    std::vector<backend::Statement> statements;
+    try {
+        auto body = nlohmann::json::parse(request.body);
+        if (!body.is_object() || !body.contains("statements")) {
+            throw RequestError("the body must be a JSON object with \"statements\"");
+        }
+        statements = parse_statements(body["statements"]);
+    } catch (const nlohmann::json::exception& e) {
+        responder.respond(http::Response::error(400, std::string("invalid JSON: ") + e.what()));
+        return;
+    } catch (const RequestError& e) {
+        responder.respond(http::Response::error(400, e.what()));
+        return;
+    }
+    service_.execute(std::move(statements), [responder, start](backend::ExecuteReply reply) {
+        if (reply.failure != backend::Failure::None) {
+            responder.respond(failure_response(reply.failure, reply.error, reply.statement));
+            return;
+        }
+        responder.respond(
+            http::Response::json(200, execute_results_to_json(reply, seconds_since(start))));
+    });
+}
+
+void Api::query(const http::Request& request, http::Responder responder) {
+    const auto start = Clock::now();
+    std::vector<backend::Statement> statements;
+    backend::ReadLevel level = backend::ReadLevel::Weak;
+    try {
+        std::string level_name(request.query.get("level").value_or(""));
+        if (request.method == "POST") {
+            auto body = nlohmann::json::parse(request.body);
+            if (!body.is_object() || !body.contains("statements")) {
+                throw RequestError("the body must be a JSON object with \"statements\"");
+            }
+            statements = parse_statements(body["statements"]);
+            if (body.contains("level")) {
+                if (!body["level"].is_string()) throw RequestError("\"level\" must be a string");
+                level_name = body["level"].get<std::string>();
+            }
+        } else {
+            for (auto& q : request.query.get_all("q"))
+                statements.push_back({std::move(q), {}});
+            if (statements.empty()) throw RequestError("missing query parameter q=<SQL>");
+        }
+        level = parse_level(level_name);
+    } catch (const nlohmann::json::exception& e) {
+        responder.respond(http::Response::error(400, std::string("invalid JSON: ") + e.what()));
+        return;
+    } catch (const RequestError& e) {
+        responder.respond(http::Response::error(400, e.what()));
+        return;
+    }
+    service_.query(std::move(statements), level, [responder, start](backend::QueryReply reply) {
+        if (reply.failure != backend::Failure::None) {
+            responder.respond(failure_response(reply.failure, reply.error, reply.statement));
+            return;
+        }
+        responder.respond(
+            http::Response::json(200, query_results_to_json(reply, seconds_since(start))));
+    });
+}
+
+http::Response Api::health(bool /*status_endpoint*/) {
+    auto s = service_.status();
+    nlohmann::json details = {
+        {"Healthy", s.healthy},
+        {"Hostname", s.hostname},
+        {"Token", s.token},
+        {"IsActiveNode", s.is_leader},
+        {"ActiveNode", {{"Hostname", s.leader}}},
+        {"Error", s.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.error)},
+        {"AvailableNodes", s.available_nodes},
+        {"RaftLeader", s.mode == "raft" ? s.leader : ""},
+        {"IsRaftLeader", s.mode == "raft" && s.is_leader},
+        {"RaftLeaderURI", s.leader_url},
+        {"RaftAdvertise", config_.raft_enabled ? config_.raft_self.id : ""},
+        {"RaftHealthyMembers", nlohmann::json::array()},
+        {"Mode", s.mode},
+    };
+    if (s.healthy) return envelope_ok("Application node is healthy", details);
+    return envelope_error("Application node is unhealthy", details);
+}
+
+http::Response Api::leader_check(const std::vector<std::string>& args) {
+    if (service_.status().is_leader) return http::Response::json(200, "OK");
+    int code = 404;
+    if (args.size() == 2) {
+        int parsed = 0;
+        const auto& text = args[1];
+        auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), parsed);
+        if (ec == std::errc() && end == text.data() + text.size() && parsed >= 100 &&
+            parsed <= 599) {
+            code = parsed;
+        }
+    }
+    return http::Response::json(code, "Not leader");
+}
+
+}  // namespace orcraft::server::api

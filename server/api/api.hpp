@@ -1,0 +1,50 @@
+#pragma once
+// The HTTP API of a node: orchestrator's health and raft endpoints plus the SQL API, under
+// <URLPrefix>/api/ (docs/http-api.md lists every route and its answers).
+//
+// Api::handle() is the HTTP server's handler: it runs on the server's loop thread, does only
+// cheap work there (routing, authentication, parsing), and hands SQL to the Service, whose
+// callbacks answer from the service's threads through the Responder.
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "backend/config.hpp"
+#include "backend/service.hpp"
+#include "server/http/message.hpp"
+#include "server/http/responder.hpp"
+
+namespace orcraft::server::api {
+
+class Api {
+  public:
+    // Both arguments must outlive the Api.
+    Api(const backend::Config& config, backend::Service& service);
+
+    void handle(http::Request request, http::Responder responder);
+
+  private:
+    enum class Access { Read, Write };
+
+    // Checks credentials and ReadOnly; returns an error response when the request is refused.
+    std::optional<http::Response> refuse(const http::Request& request, Access access) const;
+
+    void execute(const http::Request& request, http::Responder responder);
+    void query(const http::Request& request, http::Responder responder);
+    http::Response health(bool status_endpoint);
+    http::Response leader_check(const std::vector<std::string>& args);
+
+    const backend::Config& config_;
+    backend::Service& service_;
+    std::string prefix_;  // normalized URLPrefix + "/api"
+    std::string status_path_;
+};
+
+// orchestrator's envelope: {"Code": "OK"|"ERROR", "Message": ..., "Details": ...}, 200 or 500.
+http::Response envelope_ok(const std::string& message, const nlohmann::json& details = nullptr);
+http::Response envelope_error(const std::string& message, const nlohmann::json& details = nullptr,
+                              int status = 500);
+
+}  // namespace orcraft::server::api

@@ -1,0 +1,130 @@
+#include "server/app/node.hpp"
+
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <random>
+
+#include "backend/standalone_service.hpp"
+#include "server/api/api.hpp"
+#include "server/http/server.hpp"
+#include "storage_mysql/mysql_driver.hpp"
+#include "storage_sqlite/sqlite_driver.hpp"
+
+namespace orcraft::server::app {
+namespace {
+
+std::string local_hostname() {
+    char name[256] = {};
+    if (gethostname(name, sizeof(name) - 1) != 0) return "localhost";
+    return name;
+}
+
+std::string random_token(std::mt19937_64& rng) {
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string token;
+    for (int i = 0; i < 32; ++i)
+        token += hex[rng() % 16];
+    return token;
+}
+
+std::int64_t wall_clock_micros() {
+    using namespace std::chrono;
+    return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+std::unique_ptr<backend::Driver> open_driver(const backend::Config& config) {
+    if (config.is_sqlite()) {
+        storage_sqlite::SqliteOptions options;
+        options.read_connections = static_cast<std::size_t>(config.sqlite_read_connections);
+        options.busy_timeout_millis = config.sqlite_busy_timeout_millis;
+        return std::make_unique<storage_sqlite::SqliteDriver>(config.sqlite3_data_file, options);
+    }
+    storage_mysql::MysqlOptions options;
+    options.host = config.mysql_host;
+    options.port = config.mysql_port;
+    options.database = config.mysql_database;
+    options.user = config.mysql_user;
+    options.password = config.mysql_password;
+    options.connect_timeout_seconds = config.mysql_connect_timeout_seconds;
+    options.read_timeout_seconds = config.mysql_read_timeout_seconds;
+    options.reader_pool_size = std::max(1, std::min(config.mysql_max_pool_connections, 16));
+    options.use_mutual_tls = config.mysql_use_mutual_tls;
+    options.ssl_ca_file = config.mysql_ssl_ca_file;
+    options.ssl_cert_file = config.mysql_ssl_cert_file;
+    options.ssl_private_key_file = config.mysql_ssl_private_key_file;
+    options.ssl_skip_verify = config.mysql_ssl_skip_verify;
+    return std::make_unique<storage_mysql::MysqlDriver>(options);
+}
+
+void block_stop_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+int run_node(const backend::Config& config) {
+    if (config.raft_enabled) {
+        spdlog::critical(
+            "RaftEnabled is true, but this build runs standalone nodes only "
+            "(RaftEnabled false)");
+        return 1;
+    }
+    std::unique_ptr<backend::Driver> driver;
+    try {
+        driver = open_driver(config);
+    } catch (const std::exception& e) {
+        spdlog::critical("cannot open the {} backend: {}", config.is_sqlite() ? "sqlite" : "mysql",
+                         e.what());
+        return 1;
+    }
+
+    std::mt19937_64 rng{std::random_device{}()};
+    backend::StandaloneOptions options;
+    options.hostname = local_hostname();
+    options.token = random_token(rng);
+    options.reader_threads = static_cast<std::size_t>(std::max(1, config.sqlite_read_connections));
+    options.clock_micros = wall_clock_micros;
+    options.random = [rng]() mutable { return rng(); };
+    backend::StandaloneService service(std::move(driver), std::move(options));
+
+    api::Api api(config, service);
+    http::ServerOptions http_options;
+    http_options.max_body_bytes = static_cast<std::size_t>(config.http_max_body_bytes);
+    http_options.header_timeout = std::chrono::seconds(config.http_header_timeout_seconds);
+    http_options.body_timeout = std::chrono::seconds(config.http_body_timeout_seconds);
+    http_options.idle_timeout = std::chrono::seconds(config.http_idle_timeout_seconds);
+    http::HttpServer server(http_options, [&api](http::Request request, http::Responder responder) {
+        api.handle(std::move(request), std::move(responder));
+    });
+    try {
+        auto listen = config.listen();
+        auto endpoint = server.listen(listen.host, listen.port.value_or(3000));
+        spdlog::info("HTTP API listening on {}", endpoint.to_string());
+    } catch (const http::ListenError& e) {
+        spdlog::critical("{}", e.what());
+        server.stop();
+        service.stop();
+        return 1;
+    }
+
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    int signal_number = 0;
+    sigwait(&set, &signal_number);
+    spdlog::info("received {}, shutting down", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+    server.stop();
+    service.stop();
+    spdlog::info("stopped");
+    return 0;
+}
+
+}  // namespace orcraft::server::app

@@ -1,0 +1,78 @@
+// The orcraft executable: `orcraft --config FILE [http]`.
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <cstring>
+#include <optional>
+#include <string>
+
+#include "backend/config.hpp"
+#include "server/app/node.hpp"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: orcraft [--config FILE] [http]\n"
+    "\n"
+    "Runs an orcraft node: the HTTP API on ListenAddress, backed by SQLite or MySQL.\n"
+    "\n"
+    "  --config FILE  read exactly this configuration file; without it, the first existing of\n"
+    "                 /etc/orchestrator.conf.json, conf/orchestrator.conf.json and\n"
+    "                 orchestrator.conf.json are read in that order, later ones overriding\n"
+    "  http           accepted for compatibility with orchestrator's command line\n"
+    "  --help         print this help\n"
+    "  --version      print the version\n"
+    "\n"
+    "Documentation: README.md and docs/ in the source tree.\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::optional<std::string> config_file;
+    for (int i = 1; i < argc; ++i) {
+        std::string arg = argv[i];
+        if (arg == "--help" || arg == "-h") {
+            std::fputs(kUsage, stdout);
+            return 0;
+        }
+        if (arg == "--version") {
+            std::printf("orcraft %s\n", ORCRAFT_VERSION);
+            return 0;
+        }
+        if ((arg == "--config" || arg == "-config") && i + 1 < argc) {
+            config_file = argv[++i];
+        } else if (arg.rfind("--config=", 0) == 0) {
+            config_file = arg.substr(std::strlen("--config="));
+        } else if (arg == "http") {
+            // orchestrator's habit: `orchestrator --config FILE http` runs the HTTP service.
+        } else {
+            std::fprintf(stderr, "orcraft: unknown argument '%s'\n\n%s", arg.c_str(), kUsage);
+            return 2;
+        }
+    }
+
+    orcraft::server::app::block_stop_signals();
+    orcraft::backend::LoadOptions options;
+    options.config_file = config_file;
+    orcraft::backend::LoadResult loaded;
+    try {
+        loaded = orcraft::backend::load_config(options);
+    } catch (const orcraft::backend::ConfigError& e) {
+        spdlog::critical("{}", e.what());
+        return 1;
+    }
+    auto level = spdlog::level::from_str(loaded.config.log_level);
+    if (level == spdlog::level::off && loaded.config.log_level != "off") {
+        spdlog::critical("LogLevel must be one of trace, debug, info, warn, error, critical, off; "
+                         "got \"{}\"",
+                         loaded.config.log_level);
+        return 1;
+    }
+    spdlog::set_level(level);
+    for (const auto& file : loaded.files)
+        spdlog::info("read configuration from {}", file);
+    for (const auto& warning : loaded.warnings)
+        spdlog::warn("{}", warning);
+    return orcraft::server::app::run_node(loaded.config);
+}
