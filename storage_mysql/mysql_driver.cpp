@@ -362,6 +362,7 @@ struct MysqlDriver::Impl {
                     m.results = detail::encode_results(results);
                     detail::store_marker(s, m);
                     marker = m;
+                    hook("before-ddl");
                     if (auto f = try_statement(batch[i], kinds[i], stamp, i, results))
                         return record_failure(*f, index);
                     hook("after-ddl");

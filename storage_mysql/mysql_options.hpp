@@ -41,9 +41,11 @@ struct MysqlOptions {
     // gives up with BackendError.
     int reconnect_deadline_seconds = 30;
 
-    // Called at named points of a batch so tests can crash the process exactly there (for
-    // example "after-ddl": a DDL statement committed, the progress marker not yet updated).
-    // Empty in production.
+    // Called at named points of a batch so tests can crash the process exactly there:
+    // "before-ddl" (progress marker with the schema fingerprint committed, DDL not run),
+    // "after-ddl" (DDL committed, marker not yet moved past it), "after-statement" (a DML
+    // statement ran inside the open transaction), "before-commit" and "after-commit" (around
+    // the COMMIT of a batch's last transaction). Empty in production.
     std::function<void(std::string_view point)> test_hook;
 };
 

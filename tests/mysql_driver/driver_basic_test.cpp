@@ -1,0 +1,160 @@
+// The MySQL driver against the real test server: batches, the applied index, values and the
+// session settings. The cross-backend behaviour is the conformance suite's job; these cases pin
+// what is specific to MySQL (step-wise DDL batches, stored results, the read-only guard).
+
+#include <catch2/catch.hpp>
+
+#include "storage_mysql/mysql_driver.hpp"
+#include "test_server.hpp"
+
+using orcraft::backend::Blob;
+using orcraft::backend::Stamp;
+using orcraft::backend::Statement;
+using orcraft::backend::Value;
+using orcraft::storage_mysql::MysqlDriver;
+
+namespace {
+
+constexpr std::int64_t kStampMicros = 1700000000123456;  // 2023-11-14 22:13:20.123456 UTC
+
+std::unique_ptr<MysqlDriver> fresh(const std::string& db) {
+    orcraft::mysql_test::AdminSession admin;
+    admin.drop_database(db);
+    return std::make_unique<MysqlDriver>(orcraft::mysql_test::test_options(db));
+}
+
+Statement st(std::string sql, std::vector<Value> params = {}) {
+    return Statement{std::move(sql), std::move(params)};
+}
+
+}  // namespace
+
+TEST_CASE("a new database starts at applied index 0 and records each batch", "[mysql]") {
+    auto d = fresh("orcraft_t_basic");
+    CHECK(d->kind() == "mysql");
+    CHECK(d->applied_index() == 0);
+    auto out =
+        d->execute({st("CREATE TABLE t (id BIGINT AUTO_INCREMENT PRIMARY KEY, v TEXT)"),
+                    st("INSERT INTO t (v) VALUES (?), (?)", {std::string("a"), std::string("b")})},
+                   Stamp{kStampMicros, 1}, 1);
+    REQUIRE_FALSE(out.error);
+    REQUIRE(out.results.size() == 2);
+    CHECK(out.results[1].rows_affected == 2);
+    CHECK(out.results[1].last_insert_id == 1);
+    CHECK(d->applied_index() == 1);
+
+    auto again = d->execute({st("INSERT INTO t (v) VALUES ('c')")}, Stamp{kStampMicros, 1}, 1);
+    CHECK(again.already_applied);
+    auto rows = d->query({st("SELECT COUNT(*) AS n FROM t")});
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0].columns == std::vector<std::string>{"n"});
+    CHECK(rows[0].types == std::vector<std::string>{"integer"});
+    CHECK(rows[0].rows.at(0).at(0) == Value{std::int64_t{2}});
+
+    // The applied index is durable: a new driver on the same database sees it.
+    d.reset();
+    MysqlDriver reopened(orcraft::mysql_test::test_options("orcraft_t_basic"));
+    CHECK(reopened.applied_index() == 1);
+}
+
+TEST_CASE("a failing statement rolls the batch back and still records the index", "[mysql]") {
+    auto d = fresh("orcraft_t_fail");
+    REQUIRE_FALSE(d->execute({st("CREATE TABLE t (id INT PRIMARY KEY)")}, {}, 1).error);
+    auto out = d->execute({st("INSERT INTO t VALUES (1)"), st("INSERT INTO t VALUES (1)")}, {}, 2);
+    REQUIRE(out.error);
+    CHECK(out.error->statement == 1);
+    CHECK(out.error->message.find("Duplicate") != std::string::npos);
+    CHECK(d->applied_index() == 2);
+    CHECK(d->query({st("SELECT COUNT(*) FROM t")})[0].rows[0][0] == Value{std::int64_t{0}});
+}
+
+TEST_CASE("transaction control inside a batch is refused", "[mysql]") {
+    auto d = fresh("orcraft_t_txn");
+    auto out = d->execute({st("CREATE TABLE t (id INT)"), st("COMMIT")}, {}, 1);
+    REQUIRE(out.error);
+    CHECK(out.error->statement == 1);
+    CHECK(d->applied_index() == 1);
+}
+
+TEST_CASE("a batch mixing DML and DDL applies step by step", "[mysql]") {
+    auto d = fresh("orcraft_t_mixed");
+    auto out =
+        d->execute({st("CREATE TABLE a (id INT PRIMARY KEY)"), st("INSERT INTO a VALUES (1)"),
+                    st("CREATE TABLE b (id INT PRIMARY KEY)"), st("INSERT INTO b VALUES (2)"),
+                    st("INSERT INTO a VALUES (3)")},
+                   {}, 1);
+    REQUIRE_FALSE(out.error);
+    CHECK(out.results.size() == 5);
+    CHECK(d->applied_index() == 1);
+    auto r = d->query({st("SELECT COUNT(*) FROM a"), st("SELECT COUNT(*) FROM b")});
+    CHECK(r[0].rows[0][0] == Value{std::int64_t{2}});
+    CHECK(r[1].rows[0][0] == Value{std::int64_t{1}});
+}
+
+TEST_CASE("time and values come back in portable form", "[mysql]") {
+    auto d = fresh("orcraft_t_values");
+    REQUIRE_FALSE(
+        d->execute({st("CREATE TABLE v (i BIGINT, u BIGINT UNSIGNED, r DOUBLE, s VARCHAR(20), "
+                       "b BLOB, dt DATETIME, ts TIMESTAMP(6) NULL, n INT)"),
+                    st("INSERT INTO v VALUES (?, ?, ?, ?, ?, NOW(), NOW(6), ?)",
+                       {std::int64_t{-5}, std::int64_t{9223372036854775807}, 2.5,
+                        std::string("h\xc3\xa9llo"), Blob{std::string("a\0b", 3)}, Value{}})},
+                   Stamp{kStampMicros, 7}, 1)
+            .error);
+    auto r = d->query({st("SELECT * FROM v")});
+    REQUIRE(r[0].rows.size() == 1);
+    CHECK(r[0].types == std::vector<std::string>{"integer", "integer", "real", "text", "blob",
+                                                 "datetime", "datetime", "integer"});
+    const auto& row = r[0].rows[0];
+    CHECK(row[0] == Value{std::int64_t{-5}});
+    CHECK(row[1] == Value{std::int64_t{9223372036854775807}});
+    CHECK(row[2] == Value{2.5});
+    CHECK(row[3] == Value{std::string("h\xc3\xa9llo")});
+    CHECK(row[4] == Value{Blob{std::string("a\0b", 3)}});
+    CHECK(row[5] == Value{std::string("2023-11-14 22:13:20")});
+    CHECK(row[6] == Value{std::string("2023-11-14 22:13:20.123456")});
+    CHECK(row[7] == Value{});
+
+    // With parameters the binary protocol is used; the values must read the same.
+    auto p = d->query({st("SELECT dt, ts, b FROM v WHERE i = ?", {std::int64_t{-5}})});
+    CHECK(p[0].rows.at(0)[0] == Value{std::string("2023-11-14 22:13:20")});
+    CHECK(p[0].rows.at(0)[1] == Value{std::string("2023-11-14 22:13:20.123456")});
+    CHECK(p[0].rows.at(0)[2] == Value{Blob{std::string("a\0b", 3)}});
+}
+
+TEST_CASE("an unsigned value above 2^63-1 is refused, not changed", "[mysql]") {
+    auto d = fresh("orcraft_t_unsigned");
+    REQUIRE_FALSE(d->execute({st("CREATE TABLE u (x BIGINT UNSIGNED)"),
+                              st("INSERT INTO u VALUES (18446744073709551615)")},
+                             {}, 1)
+                      .error);
+    CHECK_THROWS_AS(d->query({st("SELECT x FROM u")}), orcraft::backend::StatementQueryError);
+    // The reader connection is still usable afterwards.
+    CHECK(d->query({st("SELECT COUNT(*) FROM u")})[0].rows[0][0] == Value{std::int64_t{1}});
+}
+
+TEST_CASE("query refuses statements that write", "[mysql]") {
+    auto d = fresh("orcraft_t_readonly");
+    REQUIRE_FALSE(d->execute({st("CREATE TABLE t (id INT)")}, {}, 1).error);
+    for (const char* sql : {"INSERT INTO t VALUES (1)", "CREATE TABLE x (id INT)", "DROP TABLE t",
+                            "UPDATE t SET id = 2"}) {
+        CHECK_THROWS_AS(d->query({st(sql)}), orcraft::backend::StatementQueryError);
+    }
+    CHECK(d->query({st("SELECT COUNT(*) FROM t")})[0].rows[0][0] == Value{std::int64_t{0}});
+    try {
+        d->query({st("SELECT 1"), st("SELECT nope FROM t")});
+        FAIL("expected an error");
+    } catch (const orcraft::backend::StatementQueryError& e) {
+        CHECK(e.statement() == 1);
+    }
+}
+
+TEST_CASE("string comparison is binary, as on SQLite", "[mysql]") {
+    auto d = fresh("orcraft_t_collation");
+    REQUIRE_FALSE(d->execute({st("CREATE TABLE c (s VARCHAR(10) PRIMARY KEY)"),
+                              st("INSERT INTO c VALUES ('abc'), ('ABC'), ('abc ')")},
+                             {}, 1)
+                      .error);
+    CHECK(d->query({st("SELECT COUNT(*) FROM c WHERE s = 'abc'")})[0].rows[0][0] ==
+          Value{std::int64_t{1}});
+}
