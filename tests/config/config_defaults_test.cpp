@@ -1,6 +1,11 @@
 // Every key's default, checked field by field against spec orchestrator-compat.md §1 and the
 // documented orcraft keys.
 
+#include <cctype>
+#include <fstream>
+#include <iterator>
+#include <set>
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -202,4 +207,23 @@ TEST_CASE("every key can be set from JSON", "[config]") {
     CHECK(c.raft_self.id == "10.0.0.1:7000");
     CHECK_FALSE(c.single_node());
     CHECK(c.leader_url() == "http://10.0.0.1:3001");
+}
+
+TEST_CASE("key names are unique, even ignoring case", "[config][defaults]") {
+    std::set<std::string> seen;
+    for (auto name : config_key_names()) {
+        for (auto& c : name)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        CHECK(seen.insert(name).second);
+    }
+}
+
+TEST_CASE("docs/configuration.md documents every key", "[config][defaults]") {
+    std::ifstream in(ORCRAFT_CONFIG_DOC);
+    REQUIRE(in);
+    const std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (const auto& name : config_key_names()) {
+        INFO(name);
+        CHECK(doc.find("| `" + name + "` |") != std::string::npos);
+    }
 }
