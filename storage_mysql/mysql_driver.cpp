@@ -8,10 +8,12 @@
 #include <cstdio>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "backend/sql_rand.hpp"
 #include "backend/sql_tokenizer.hpp"
+#include "storage_mysql/auto_increment.hpp"
 #include "storage_mysql/connection.hpp"
 #include "storage_mysql/progress_marker.hpp"
 #include "storage_mysql/schema_fingerprint.hpp"
@@ -48,6 +50,15 @@ std::string stamp_assignment(const backend::Stamp& stamp) {
     return buf;
 }
 
+// For unlogged batches with no stamp: NOW() and friends read the server's own clock again.
+std::string server_clock_assignment(const backend::Stamp& stamp) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "SET TIMESTAMP = DEFAULT, rand_seed1 = %llu, rand_seed2 = %llu",
+                  static_cast<unsigned long long>(stamp.seed % 0x3FFFFFFFULL),
+                  static_cast<unsigned long long>((stamp.seed >> 32) % 0x3FFFFFFFULL));
+    return buf;
+}
+
 bool mentions_rand(const std::string& sql) {
     for (std::size_t i = 0; i + 4 <= sql.size(); ++i) {
         if ((sql[i] == 'r' || sql[i] == 'R') && (sql[i + 1] == 'a' || sql[i + 1] == 'A') &&
@@ -68,6 +79,7 @@ struct MysqlDriver::Impl {
     std::optional<Marker> marker;  // nullopt: unknown, read it from the server
     std::uint64_t last_writer_id = 0;
     bool last_insert_id_dirty = true;  // the session's LAST_INSERT_ID() may be non-zero
+    detail::AutoIncrementKeeper autoinc;
 
     // Reader pool.
     std::mutex mu;
@@ -103,6 +115,9 @@ struct MysqlDriver::Impl {
             s.conn->setSchema(opt.database);
             s.exec("SET NAMES utf8mb4 COLLATE " + collation);
             detail::create_marker_table(s);
+            autoinc.create_table(s);
+            autoinc.load(s);
+            autoinc.repair(s);
             marker = detail::load_marker(s);
             last_writer_id = s.connection_id;
             writer = std::move(s);
@@ -146,6 +161,9 @@ struct MysqlDriver::Impl {
             try {
                 Session s = detail::open_session(opt, true, collation);
                 if (last_writer_id != 0) retire_session(s, last_writer_id, deadline);
+                // A transaction the old session left open was rolled back with it.
+                autoinc.load(s);
+                autoinc.repair(s);
                 last_writer_id = s.connection_id;
                 writer = std::move(s);
                 spdlog::info("mysql backend: writer reconnected (connection {})", last_writer_id);
@@ -211,6 +229,8 @@ struct MysqlDriver::Impl {
                     spdlog::warn("mysql backend: retrying batch after {}", detail::describe(e));
                     try {
                         writer->exec("ROLLBACK");
+                        autoinc.rolled_back();
+                        autoinc.repair(*writer);
                     } catch (const sql::SQLException&) {
                     }
                     marker.reset();
@@ -289,6 +309,8 @@ struct MysqlDriver::Impl {
     BatchOutcome record_failure(const StatementFailure& f, std::uint64_t index) {
         Session& s = *writer;
         s.exec("ROLLBACK");
+        autoinc.rolled_back();
+        autoinc.repair(s);
         const backend::StatementError err{f.statement, f.message};
         Marker m{index, 0, 0, "", detail::encode_failure(err)};
         detail::store_marker(s, m);
@@ -298,17 +320,29 @@ struct MysqlDriver::Impl {
         return out;
     }
 
+    // Records the end of a batch whose last step was DDL (or that had no statements).
     BatchOutcome finish(Marker m, std::uint64_t index, const std::vector<ExecResult>& results) {
         m.applied = index;
         m.pending_index = 0;
         m.pending_step = 0;
         m.pending_fingerprint.clear();
         m.results = detail::encode_results(results);
-        detail::store_marker(*writer, m);
-        marker = m;
+        store_after_ddl(m);
         BatchOutcome out;
         out.results = results;
         return out;
+    }
+
+    // Moves the marker past a DDL step, taking the AUTO_INCREMENT counters afresh in the same
+    // transaction.
+    void store_after_ddl(const Marker& m) {
+        Session& s = *writer;
+        s.exec("START TRANSACTION");
+        autoinc.resync(s);
+        detail::store_marker(s, m);
+        s.exec("COMMIT");
+        marker = m;
+        autoinc.committed(s);
     }
 
     BatchOutcome run_batch(const std::vector<backend::Statement>& batch,
@@ -374,14 +408,20 @@ struct MysqlDriver::Impl {
                 m.pending_step = i;
                 m.pending_fingerprint.clear();
                 m.results = detail::encode_results(results);
-                detail::store_marker(s, m);
-                marker = m;
+                store_after_ddl(m);
                 continue;
             }
             resuming = false;
             std::size_t j = i;
             while (j < n && kinds[j] != StatementKind::kImplicitCommit)
                 ++j;
+            std::set<std::string> targets;
+            for (std::size_t k = i; k < j; ++k) {
+                if (kinds[k] == StatementKind::kInsert) {
+                    std::string t = insert_target(batch[k].sql);
+                    if (!t.empty()) targets.insert(std::move(t));
+                }
+            }
             s.exec("START TRANSACTION");
             for (std::size_t k = i; k < j; ++k) {
                 if (auto f = try_statement(batch[k], kinds[k], stamp, k, results))
@@ -395,11 +435,14 @@ struct MysqlDriver::Impl {
                 done.pending_step = 0;
                 done.pending_fingerprint.clear();
                 done.results = detail::encode_results(results);
+                autoinc.record(s, targets);
                 detail::store_marker(s, done);
                 hook("before-commit");
                 s.exec("COMMIT");
                 marker = done;
+                autoinc.committed(s);
                 hook("after-commit");
+                autoinc.repair(s, targets);
                 BatchOutcome out;
                 out.results = results;
                 return out;
@@ -408,12 +451,85 @@ struct MysqlDriver::Impl {
             m.pending_step = j;
             m.pending_fingerprint.clear();
             m.results = detail::encode_results(results);
+            autoinc.record(s, targets);
             detail::store_marker(s, m);
             s.exec("COMMIT");
             marker = m;
+            autoinc.committed(s);
+            autoinc.repair(s, targets);
             i = j;
         }
         return finish(m, index, results);
+    }
+
+    // ---- unlogged batches (index 0) ----
+
+    // Runs a batch without touching the applied index or the progress marker: each maximal run of
+    // DML statements is one transaction, each DDL statement a step of its own. A lost connection
+    // is not retried (the batch's effect is unknown); the caller gets BackendError and the next
+    // call reconnects.
+    BatchOutcome run_unlogged(const std::vector<backend::Statement>& batch,
+                              const backend::Stamp& stamp) {
+        Session& s = w();
+        s.exec(stamp.unix_micros == 0 ? server_clock_assignment(stamp) : stamp_assignment(stamp));
+        const std::size_t n = batch.size();
+        std::vector<StatementKind> kinds;
+        for (const auto& st : batch)
+            kinds.push_back(classify_statement(st.sql));
+        BatchOutcome out;
+        for (std::size_t i = 0; i < n; ++i) {
+            if (kinds[i] == StatementKind::kTransactionControl) {
+                out.error = backend::StatementError{
+                    i, "unsupported in a batch: " + leading_keyword(batch[i].sql) +
+                           " (the driver runs each batch in its own transaction)"};
+                return out;
+            }
+        }
+        std::vector<ExecResult> results;
+        std::size_t i = 0;
+        while (i < n) {
+            if (kinds[i] == StatementKind::kImplicitCommit) {
+                if (auto f = try_statement(batch[i], kinds[i], stamp, i, results)) {
+                    out.error = backend::StatementError{f->statement, f->message};
+                    return out;
+                }
+                ++i;
+                continue;
+            }
+            std::size_t j = i;
+            while (j < n && kinds[j] != StatementKind::kImplicitCommit)
+                ++j;
+            for (int transient = 0;; ++transient) {
+                try {
+                    s.exec("START TRANSACTION");
+                    for (std::size_t k = i; k < j; ++k) {
+                        if (auto f = try_statement(batch[k], kinds[k], stamp, k, results)) {
+                            s.exec("ROLLBACK");
+                            out.error = backend::StatementError{f->statement, f->message};
+                            return out;
+                        }
+                    }
+                    s.exec("COMMIT");
+                    break;
+                } catch (const sql::SQLException& e) {
+                    // A deadlock rolled the whole run back: running it again is safe.
+                    if (lost(e, s) ||
+                        detail::classify_error(e.getErrorCode()) != ErrorClass::kTransient ||
+                        transient >= 10)
+                        throw;
+                    spdlog::warn("mysql backend: retrying unlogged batch after {}",
+                                 detail::describe(e));
+                    try {
+                        s.exec("ROLLBACK");
+                    } catch (const sql::SQLException&) {
+                    }
+                    results.resize(i);
+                }
+            }
+            i = j;
+        }
+        out.results = std::move(results);
+        return out;
     }
 
     // ---- readers ----
@@ -495,6 +611,21 @@ MysqlDriver::~MysqlDriver() = default;
 BatchOutcome MysqlDriver::execute(const std::vector<backend::Statement>& batch,
                                   const backend::Stamp& stamp, std::uint64_t index) {
     Impl& d = *impl_;
+    if (index == 0) {
+        try {
+            return d.run_unlogged(batch, stamp);
+        } catch (const sql::SQLException& e) {
+            if (d.writer && d.lost(e, *d.writer)) {
+                // Reconnect on the next call; the old session is retired there.
+                d.writer.reset();
+                d.marker.reset();
+                throw BackendError(
+                    "MySQL backend: connection lost, the batch's effect is unknown: " +
+                    detail::describe(e));
+            }
+            throw BackendError("MySQL backend: " + detail::describe(e));
+        }
+    }
     const bool already = d.with_writer([&] { return index <= d.current_marker().applied; });
     if (already) {
         BatchOutcome out;

@@ -41,17 +41,20 @@ std::string schema_fingerprint(Session& session) {
     std::uint64_t h = kFnvOffset;
     mix_query(h, session,
               "SELECT TABLE_NAME, TABLE_TYPE, ENGINE FROM information_schema.TABLES "
-              "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME <> 'orcraft_applied_index' "
+              "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME NOT IN ('orcraft_applied_index', "
+              "'orcraft_autoinc') "
               "ORDER BY TABLE_NAME");
     mix_query(h, session,
               "SELECT TABLE_NAME, COLUMN_NAME, ORDINAL_POSITION, COLUMN_TYPE, IS_NULLABLE, "
               "COLUMN_DEFAULT, EXTRA, COLLATION_NAME FROM information_schema.COLUMNS "
-              "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME <> 'orcraft_applied_index' "
+              "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME NOT IN ('orcraft_applied_index', "
+              "'orcraft_autoinc') "
               "ORDER BY TABLE_NAME, ORDINAL_POSITION");
     mix_query(h, session,
               "SELECT TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX, COLUMN_NAME, NON_UNIQUE "
               "FROM information_schema.STATISTICS "
-              "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME <> 'orcraft_applied_index' "
+              "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME NOT IN ('orcraft_applied_index', "
+              "'orcraft_autoinc') "
               "ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX");
     mix_query(h, session,
               "SELECT TRIGGER_NAME, EVENT_OBJECT_TABLE, ACTION_STATEMENT "

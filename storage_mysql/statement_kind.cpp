@@ -5,7 +5,10 @@
 
 namespace orcraft::storage_mysql {
 
-std::string leading_keyword(std::string_view sql) {
+namespace {
+
+// Position of the first keyword: after white space, comments and opening parentheses.
+std::size_t keyword_start(std::string_view sql) {
     std::size_t i = 0;
     const std::size_t n = sql.size();
     while (i < n) {
@@ -23,6 +26,14 @@ std::string leading_keyword(std::string_view sql) {
             break;
         }
     }
+    return i;
+}
+
+}  // namespace
+
+std::string leading_keyword(std::string_view sql) {
+    std::size_t i = keyword_start(sql);
+    const std::size_t n = sql.size();
     std::string word;
     while (i < n && (std::isalpha(static_cast<unsigned char>(sql[i])) || sql[i] == '_')) {
         word.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(sql[i]))));
@@ -51,6 +62,69 @@ StatementKind classify_statement(std::string_view sql) {
     for (auto w : kControl)
         if (word == w) return StatementKind::kTransactionControl;
     return StatementKind::kWrite;
+}
+
+}  // namespace orcraft::storage_mysql
+
+namespace orcraft::storage_mysql {
+
+namespace {
+
+// Reads one identifier (bare or backquoted) at `i`, after white space; advances i.
+std::string read_identifier(std::string_view sql, std::size_t& i) {
+    while (i < sql.size() && std::isspace(static_cast<unsigned char>(sql[i])))
+        ++i;
+    std::string out;
+    if (i < sql.size() && sql[i] == '`') {
+        ++i;
+        while (i < sql.size()) {
+            if (sql[i] == '`') {
+                if (i + 1 < sql.size() && sql[i + 1] == '`') {
+                    out.push_back('`');
+                    i += 2;
+                    continue;
+                }
+                ++i;
+                break;
+            }
+            out.push_back(sql[i++]);
+        }
+        return out;
+    }
+    while (i < sql.size() &&
+           (std::isalnum(static_cast<unsigned char>(sql[i])) || sql[i] == '_' || sql[i] == '$'))
+        out.push_back(sql[i++]);
+    return out;
+}
+
+std::string upper(std::string s) {
+    for (char& c : s)
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return s;
+}
+
+}  // namespace
+
+std::string insert_target(std::string_view sql) {
+    const std::string first = leading_keyword(sql);
+    if (first != "INSERT" && first != "REPLACE") return {};
+    std::size_t i = keyword_start(sql) + first.size();
+    for (;;) {
+        std::string word = read_identifier(sql, i);
+        const std::string w = upper(word);
+        if (w == "IGNORE" || w == "INTO" || w == "LOW_PRIORITY" || w == "DELAYED" ||
+            w == "HIGH_PRIORITY")
+            continue;
+        if (word.empty()) return {};
+        // schema.table: keep the table.
+        while (i < sql.size() && std::isspace(static_cast<unsigned char>(sql[i])))
+            ++i;
+        if (i < sql.size() && sql[i] == '.') {
+            ++i;
+            word = read_identifier(sql, i);
+        }
+        return word;
+    }
 }
 
 }  // namespace orcraft::storage_mysql

@@ -24,3 +24,11 @@ std::string leading_keyword(std::string_view sql);
 StatementKind classify_statement(std::string_view sql);
 
 }  // namespace orcraft::storage_mysql
+
+namespace orcraft::storage_mysql {
+
+// The table an INSERT or REPLACE statement writes to (unquoted, without a schema prefix), or
+// empty when the statement is not one or the name cannot be read.
+std::string insert_target(std::string_view sql);
+
+}  // namespace orcraft::storage_mysql

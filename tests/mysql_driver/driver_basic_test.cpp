@@ -158,3 +158,34 @@ TEST_CASE("string comparison is binary, as on SQLite", "[mysql]") {
     CHECK(d->query({st("SELECT COUNT(*) FROM c WHERE s = 'abc'")})[0].rows[0][0] ==
           Value{std::int64_t{1}});
 }
+
+TEST_CASE("AUTO_INCREMENT gives no gaps where SQLite gives none", "[mysql][autoinc]") {
+    auto d = fresh("orcraft_t_autoinc");
+    std::uint64_t index = 0;
+    auto run = [&](std::vector<Statement> batch) { return d->execute(batch, {}, ++index); };
+    REQUIRE_FALSE(run({st("CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, k VARCHAR(8) "
+                          "UNIQUE, n INT NOT NULL DEFAULT 0)")})
+                      .error);
+    CHECK(run({st("INSERT INTO t (k) VALUES ('a')")}).results.at(0).last_insert_id == 1);
+    // A rolled-back batch: InnoDB used ids 2 and 3, SQLite gives them again.
+    REQUIRE(run({st("INSERT INTO t (k) VALUES ('b')"), st("INSERT INTO t (k) VALUES ('c')"),
+                 st("INSERT INTO t (k) VALUES ('a')")})
+                .error);
+    CHECK(run({st("INSERT INTO t (k) VALUES ('b')")}).results.at(0).last_insert_id == 2);
+    // INSERT IGNORE of a duplicate and an upsert that updates allocate nothing.
+    auto ignored = run({st("INSERT IGNORE INTO t (k) VALUES ('a')")});
+    CHECK(ignored.results.at(0).rows_affected == 0);
+    CHECK(ignored.results.at(0).last_insert_id == 0);
+    auto upsert = run({st("INSERT INTO t (k) VALUES ('a') ON DUPLICATE KEY UPDATE n = n + 1")});
+    CHECK(upsert.results.at(0).rows_affected == 2);
+    CHECK(run({st("INSERT INTO t (k) VALUES ('c')")}).results.at(0).last_insert_id == 3);
+    // After deleting the highest row the counter still moves on, as with SQLite AUTOINCREMENT.
+    REQUIRE_FALSE(run({st("DELETE FROM t WHERE id = 3")}).error);
+    CHECK(run({st("INSERT INTO t (k) VALUES ('d')")}).results.at(0).last_insert_id == 4);
+    // The counters survive a new driver (they are repaired from orcraft_autoinc at open).
+    d.reset();
+    MysqlDriver again(orcraft::mysql_test::test_options("orcraft_t_autoinc"));
+    CHECK(again.execute({st("INSERT INTO t (k) VALUES ('e')")}, {}, ++index)
+              .results.at(0)
+              .last_insert_id == 5);
+}

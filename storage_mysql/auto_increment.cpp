@@ -1,0 +1,135 @@
+#include "storage_mysql/auto_increment.hpp"
+
+#include <cppconn/statement.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace orcraft::storage_mysql::detail {
+
+namespace {
+
+// Tables of the schema that have an AUTO_INCREMENT counter, with InnoDB's current value.
+constexpr const char* kInnodbCounters =
+    "SELECT TABLE_NAME, AUTO_INCREMENT FROM information_schema.TABLES "
+    "WHERE TABLE_SCHEMA = DATABASE() AND AUTO_INCREMENT IS NOT NULL "
+    "AND TABLE_NAME NOT IN ('orcraft_applied_index', 'orcraft_autoinc')";
+
+}  // namespace
+
+void AutoIncrementKeeper::create_table(Session& s) {
+    s.exec(
+        "CREATE TABLE IF NOT EXISTS orcraft_autoinc ("
+        " table_name VARCHAR(64) NOT NULL PRIMARY KEY,"
+        " next_value BIGINT NOT NULL"
+        ") ENGINE=InnoDB");
+    s.exec(std::string("INSERT IGNORE INTO orcraft_autoinc (table_name, next_value) ") +
+           kInnodbCounters);
+}
+
+void AutoIncrementKeeper::load(Session& s) {
+    truth_.clear();
+    pending_.clear();
+    columns_.clear();
+    resync_pending_ = false;
+    std::unique_ptr<sql::Statement> st(s.conn->createStatement());
+    std::unique_ptr<sql::ResultSet> rs(
+        st->executeQuery("SELECT table_name, next_value FROM orcraft_autoinc"));
+    while (rs->next())
+        truth_[rs->getString(1)] = rs->getInt64(2);
+}
+
+std::optional<std::int64_t> AutoIncrementKeeper::innodb_counter(Session& s,
+                                                                const std::string& table) {
+    std::unique_ptr<sql::PreparedStatement> st(
+        s.conn->prepareStatement("SELECT AUTO_INCREMENT FROM information_schema.TABLES "
+                                 "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?"));
+    st->setString(1, table);
+    std::unique_ptr<sql::ResultSet> rs(st->executeQuery());
+    if (!rs->next()) return std::nullopt;
+    const std::int64_t v = rs->getInt64(1);
+    if (rs->wasNull()) return std::nullopt;
+    return v;
+}
+
+std::string AutoIncrementKeeper::auto_column(Session& s, const std::string& table) {
+    auto it = columns_.find(table);
+    if (it != columns_.end()) return it->second;
+    std::unique_ptr<sql::PreparedStatement> st(s.conn->prepareStatement(
+        "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
+        "AND TABLE_NAME = ? AND EXTRA LIKE '%auto_increment%'"));
+    st->setString(1, table);
+    std::unique_ptr<sql::ResultSet> rs(st->executeQuery());
+    std::string col = rs->next() ? std::string(rs->getString(1)) : std::string();
+    columns_[table] = col;
+    return col;
+}
+
+void AutoIncrementKeeper::record(Session& s, const std::set<std::string>& tables) {
+    for (const auto& table : tables) {
+        const std::string col = auto_column(s, table);
+        if (col.empty()) continue;
+        std::int64_t before;
+        if (auto it = truth_.find(table); it != truth_.end()) {
+            before = it->second;
+        } else {
+            // A table the driver has not seen (created outside it): InnoDB's counter as of the
+            // batch's start is the best knowledge; the batch's own inserts only raise it.
+            before = innodb_counter(s, table).value_or(1);
+        }
+        const std::int64_t max_id = s.query_int("SELECT COALESCE(MAX(" + quote_identifier(col) +
+                                                "), 0) FROM " + quote_identifier(table));
+        const std::int64_t next = std::max(before, max_id + 1);
+        std::unique_ptr<sql::PreparedStatement> st(s.conn->prepareStatement(
+            "INSERT INTO orcraft_autoinc (table_name, next_value) VALUES (?, ?) "
+            "ON DUPLICATE KEY UPDATE next_value = VALUES(next_value)"));
+        st->setString(1, table);
+        st->setInt64(2, next);
+        st->executeUpdate();
+        pending_[table] = next;
+    }
+}
+
+void AutoIncrementKeeper::committed(Session& s) {
+    if (resync_pending_) {
+        load(s);
+        return;
+    }
+    for (const auto& [t, v] : pending_)
+        truth_[t] = v;
+    pending_.clear();
+}
+
+void AutoIncrementKeeper::rolled_back() {
+    pending_.clear();
+    resync_pending_ = false;
+}
+
+void AutoIncrementKeeper::repair(Session& s, const std::set<std::string>& tables) {
+    std::unique_ptr<sql::Statement> st(s.conn->createStatement());
+    std::vector<std::pair<std::string, std::int64_t>> lower;
+    {
+        std::unique_ptr<sql::ResultSet> rs(st->executeQuery(kInnodbCounters));
+        while (rs->next()) {
+            const std::string table = rs->getString(1);
+            if (!tables.empty() && tables.count(table) == 0) continue;
+            auto it = truth_.find(table);
+            if (it == truth_.end()) continue;
+            if (rs->getInt64(2) > it->second) lower.emplace_back(table, it->second);
+        }
+    }
+    for (const auto& [table, value] : lower) {
+        spdlog::debug("mysql backend: AUTO_INCREMENT of {} back to {}", table, value);
+        st->execute("ALTER TABLE " + quote_identifier(table) +
+                    " AUTO_INCREMENT = " + std::to_string(value));
+    }
+}
+
+void AutoIncrementKeeper::resync(Session& s) {
+    s.exec("DELETE FROM orcraft_autoinc");
+    s.exec(std::string("INSERT INTO orcraft_autoinc (table_name, next_value) ") + kInnodbCounters);
+    resync_pending_ = true;
+    pending_.clear();
+}
+
+}  // namespace orcraft::storage_mysql::detail

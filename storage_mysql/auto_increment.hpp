@@ -1,0 +1,58 @@
+#pragma once
+// Internal to storage_mysql. Keeps InnoDB's AUTO_INCREMENT counters equal to what SQLite's
+// AUTOINCREMENT would give, so that ids come out the same on every node and both backends.
+//
+// InnoDB hands out counter values that are never given back: to a row that INSERT IGNORE or ON
+// DUPLICATE KEY UPDATE then does not insert, and to rows of a transaction that rolls back (a
+// failed batch, or a process killed mid-batch). SQLite's counter only moves past ids that were
+// committed. The true counter of each table, max(previous true counter, largest id + 1), is kept
+// in the table orcraft_autoinc, written in the same transaction as the batch; wherever InnoDB's
+// counter has run ahead of it (after a commit, after a rollback, at start-up after a crash), the
+// driver lowers it with ALTER TABLE ... AUTO_INCREMENT outside any transaction. After DDL the
+// stored counters are taken afresh from InnoDB, which is then the truth (CREATE, DROP, TRUNCATE
+// and ALTER ... AUTO_INCREMENT all set counters on purpose).
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "storage_mysql/connection.hpp"
+
+namespace orcraft::storage_mysql::detail {
+
+class AutoIncrementKeeper {
+  public:
+    // Creates orcraft_autoinc when missing and fills it from InnoDB for tables it lacks.
+    void create_table(Session& s);
+    // Reads the stored counters (after connecting or reconnecting).
+    void load(Session& s);
+
+    // Inside the batch's open transaction, after its statements: computes the true counters of
+    // `tables` and stores them. Takes effect in memory once committed() is called.
+    void record(Session& s, const std::set<std::string>& tables);
+    // After the transaction committed (reads the stored counters again after a resync).
+    void committed(Session& s);
+    void rolled_back();
+
+    // Outside any transaction: lowers InnoDB's counter of each of `tables` (all known tables
+    // when empty) that is above the true one.
+    void repair(Session& s, const std::set<std::string>& tables = {});
+
+    // Inside the transaction that records a DDL step: replaces the stored counters with
+    // InnoDB's current ones.
+    void resync(Session& s);
+
+  private:
+    std::optional<std::int64_t> innodb_counter(Session& s, const std::string& table);
+    std::string auto_column(Session& s, const std::string& table);
+
+    std::map<std::string, std::int64_t> truth_;    // committed true counters
+    std::map<std::string, std::int64_t> pending_;  // recorded in the open transaction
+    std::map<std::string, std::string> columns_;   // table -> its AUTO_INCREMENT column ("" none)
+    bool resync_pending_ = false;
+};
+
+}  // namespace orcraft::storage_mysql::detail
