@@ -105,6 +105,10 @@ Session open_session(const MysqlOptions& options, bool use_database, const std::
     props["OPT_RECONNECT"] = false;  // reconnecting silently would lose the transaction state
     props["OPT_CHARSET_NAME"] = std::string("utf8mb4");
     props["CLIENT_MULTI_STATEMENTS"] = false;
+    // rows_affected of an UPDATE counts the rows it matched, not only those whose values
+    // changed: SQLite can only count matched rows, so both backends report the same number.
+    // (An ON DUPLICATE KEY UPDATE that leaves the row as it was then counts 1, not 0.)
+    props["CLIENT_FOUND_ROWS"] = true;
     if (options.use_mutual_tls) {
         if (!options.ssl_ca_file.empty()) props["sslCA"] = options.ssl_ca_file;
         if (!options.ssl_cert_file.empty()) props["sslCert"] = options.ssl_cert_file;

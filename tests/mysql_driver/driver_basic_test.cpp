@@ -189,3 +189,28 @@ TEST_CASE("AUTO_INCREMENT gives no gaps where SQLite gives none", "[mysql][autoi
               .results.at(0)
               .last_insert_id == 5);
 }
+
+TEST_CASE("rows_affected counts matched rows and last_insert_id only generated ids",
+          "[mysql][counts]") {
+    auto d = fresh("orcraft_t_counts");
+    std::uint64_t index = 0;
+    auto one = [&](const std::string& sql) {
+        auto out = d->execute({st(sql)}, {}, ++index);
+        REQUIRE_FALSE(out.error);
+        return out.results.at(0);
+    };
+    one("CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, k VARCHAR(8) UNIQUE, n INT)");
+    CHECK(one("INSERT INTO t (k, n) VALUES ('a', 1), ('b', 2)") ==
+          orcraft::backend::ExecResult{2, 1});
+    CHECK(one("UPDATE t SET n = n") == orcraft::backend::ExecResult{2, 0});
+    CHECK(one("INSERT INTO t (k, n) VALUES ('a', 5) ON DUPLICATE KEY UPDATE n = VALUES(n)") ==
+          orcraft::backend::ExecResult{2, 0});
+    CHECK(one("INSERT INTO t (k, n) VALUES ('a', 5) ON DUPLICATE KEY UPDATE n = VALUES(n)") ==
+          orcraft::backend::ExecResult{1, 0});
+    CHECK(one("INSERT INTO t (k, n) VALUES ('c', 3) ON DUPLICATE KEY UPDATE n = VALUES(n)") ==
+          orcraft::backend::ExecResult{1, 3});
+    CHECK(one("INSERT INTO t (id, k, n) VALUES (10, 'd', 4)") ==
+          orcraft::backend::ExecResult{1, 0});
+    CHECK(one("REPLACE INTO t (k, n) VALUES ('d', 9)") == orcraft::backend::ExecResult{2, 11});
+    CHECK(one("DELETE FROM t WHERE n > 100") == orcraft::backend::ExecResult{0, 0});
+}
