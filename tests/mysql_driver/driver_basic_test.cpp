@@ -214,3 +214,19 @@ TEST_CASE("rows_affected counts matched rows and last_insert_id only generated i
     CHECK(one("REPLACE INTO t (k, n) VALUES ('d', 9)") == orcraft::backend::ExecResult{2, 11});
     CHECK(one("DELETE FROM t WHERE n > 100") == orcraft::backend::ExecResult{0, 0});
 }
+
+TEST_CASE("a 16 MiB blob goes in as a parameter and comes back intact", "[mysql][blob]") {
+    auto d = fresh("orcraft_t_blob");
+    std::string bytes(16 * 1024 * 1024, '\0');
+    for (std::size_t i = 0; i < bytes.size(); ++i)
+        bytes[i] = static_cast<char>((i * 131) >> 3);
+    auto out = d->execute({st("CREATE TABLE b (id INT PRIMARY KEY, data LONGBLOB)"),
+                           st("INSERT INTO b VALUES (1, ?)", {Blob{bytes}})},
+                          {}, 1);
+    REQUIRE_FALSE(out.error);
+    auto r = d->query(
+        {st("SELECT data FROM b WHERE id = ?", {std::int64_t{1}}), st("SELECT data FROM b")});
+    REQUIRE(r[0].rows.size() == 1);
+    CHECK(std::get<Blob>(r[0].rows[0][0]).bytes == bytes);
+    CHECK(std::get<Blob>(r[1].rows[0][0]).bytes == bytes);
+}
