@@ -84,6 +84,15 @@ public:
     // that every node reaches the same way. If `index` is not greater than applied_index(),
     // nothing runs and already_applied is set: this is what makes apply exactly-once after a
     // crash. Throws BackendError when the backend itself fails.
+    //
+    // Index 0 is the unlogged form, for a backend that is itself the shared truth (the
+    // shared-backend mode, where nodes write to one MySQL directly): the batch runs and nothing is
+    // recorded, applied_index() does not change, and there is no exactly-once recovery: when the
+    // connection is lost during the batch, BackendError is thrown and the batch's effect is
+    // unknown. A failing statement rolls back the open transaction and is reported as usual. With
+    // index 0, a stamp whose unix_micros is 0 means "no stamp": time comes from the database
+    // server's own clock (the seed still drives RAND()). Drivers that cannot serve as a shared
+    // backend (SQLite) may throw BackendError for index 0.
     virtual BatchOutcome execute(const std::vector<Statement>& batch, const Stamp& stamp,
                                  std::uint64_t index) = 0;
 
