@@ -49,14 +49,21 @@ struct QueryReply {
 // What health, status and leader-check report.
 struct NodeStatus {
     bool healthy = false;
-    std::string error;       // why not healthy; empty when healthy
-    bool is_leader = false;  // this node takes writes now
-    std::string hostname;    // this node's host name
-    std::string token;       // random per process, tells restarts apart
-    std::string leader;      // the leader's identity ("" when unknown)
-    std::string leader_url;  // the leader's HTTP base URL ("" when unknown)
+    std::string error;         // why not healthy; empty when healthy
+    bool is_leader = false;    // this node takes writes now
+    std::string hostname;      // this node's host name
+    std::string token;         // random per process, tells restarts apart
+    std::string leader;        // the leader's identity ("" when unknown)
+    std::string leader_token;  // the leader's process token, when the mode knows it
+    std::string leader_url;    // the leader's HTTP base URL ("" when unknown)
     std::vector<std::string> available_nodes;
     std::string mode;  // "standalone", "raft" or "shared-backend"
+};
+
+// The answer to an election command (reelect, grab-election).
+struct ElectionReply {
+    bool ok = true;
+    std::string message;  // orchestrator's message on success, the reason on failure
 };
 
 class Service {
@@ -71,6 +78,18 @@ class Service {
                        std::function<void(QueryReply)> done) = 0;
 
     virtual NodeStatus status() = 0;
+
+    // reelect: the active node gives up its leadership so that a new election takes place.
+    // `done` is called exactly once, like execute()'s. A mode with a single node keeps it.
+    virtual void reelect(std::function<void(ElectionReply)> done) {
+        done(ElectionReply{true, "Set re-elections"});
+    }
+
+    // grab-election: this node becomes the active node now (shared-backend mode). `done` is
+    // called exactly once. A mode with a single node is already the leader.
+    virtual void grab_election(std::function<void(ElectionReply)> done) {
+        done(ElectionReply{true, "Node elected as leader"});
+    }
 
     // Finishes the work already accepted, refuses new work, and releases the backend.
     virtual void stop() = 0;
