@@ -13,6 +13,11 @@ namespace {
 // reading our answer anyway.
 constexpr std::size_t kMaxLingerBytes = 4u << 20;
 
+// Answers waiting for the client to read them, beyond which no further pipelined request is
+// dispatched: a client that sends without reading is pushed back through TCP instead of making
+// the server buffer answers without bound.
+constexpr std::size_t kMaxBufferedOutput = 1u << 20;
+
 Connection* self(http_parser* p) {
     return static_cast<Connection*>(p->data);
 }
@@ -303,7 +308,9 @@ void Connection::feed(const char* data, std::size_t len) {
 // ---- dispatching and answering ------------------------------------------------------------
 
 void Connection::pump() {
-    while (!closing_ && !in_flight_ && !close_after_write_ && !queue_.empty()) {
+    auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
+    while (!closing_ && !in_flight_ && !close_after_write_ && !queue_.empty() &&
+           uv_stream_get_write_queue_size(stream) < kMaxBufferedOutput) {
         Pending item = std::move(queue_.front());
         queue_.pop_front();
         if (item.refusal) {
@@ -424,7 +431,7 @@ void Connection::on_write_done(int status) {
         begin_linger();
         return;
     }
-    arm_timer();
+    pump();  // dispatching may have waited for the output to drain
 }
 
 void Connection::begin_linger() {

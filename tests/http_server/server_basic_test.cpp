@@ -267,3 +267,22 @@ TEST_CASE("the server listens on IPv6 too", "[http][server]") {
     REQUIRE(resp.status == 200);
     REQUIRE(json::parse(resp.body)["path"] == "/v6");
 }
+
+TEST_CASE("a long pipeline is read in steps and answered in order", "[http][server]") {
+    ServerOptions o;
+    o.max_pipelined = 4;
+    TestServer s([](Request req, Responder r) { r.respond(Response::json(200, req.path)); }, o);
+    auto stream = s.connect();
+    constexpr int kRequests = 500;
+    std::string batch;
+    for (int i = 0; i < kRequests; ++i) {
+        batch += "GET /" + std::to_string(i) + " HTTP/1.1\r\nHost: x\r\n\r\n";
+    }
+    // Send from another thread: the server stops reading while answers are unread.
+    std::thread sender([&] { stream.send_all(batch, 10000ms); });
+    for (int i = 0; i < kRequests; ++i) {
+        auto resp = read_response(stream, 10000ms);
+        REQUIRE(json::parse(resp.body) == "/" + std::to_string(i));
+    }
+    sender.join();
+}
