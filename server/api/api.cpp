@@ -196,8 +196,15 @@ void Api::handle(http::Request request, http::Responder responder) {
             headers[key].push_back(value);
         responder.respond(http::Response::json(200, headers));
     } else if ((name == "reelect" || name == "grab-election") && seg.size() == 1) {
-        // A standalone node is the only node: it stays the leader.
-        responder.respond(envelope_ok(name == "reelect" ? "Set re-elections" : "Node elected"));
+        // The service answers from its own thread (the election may talk to the database).
+        auto answer = [responder](backend::ElectionReply reply) {
+            responder.respond(reply.ok ? envelope_ok(reply.message)
+                                       : envelope_error(reply.message));
+        };
+        if (name == "reelect")
+            service_.reelect(std::move(answer));
+        else
+            service_.grab_election(std::move(answer));
     } else if (is_raft_endpoint(name)) {
         responder.respond(envelope_error(name + ": not running with raft setup"));
     } else {
@@ -277,7 +284,7 @@ http::Response Api::health(bool /*status_endpoint*/) {
         {"Hostname", s.hostname},
         {"Token", s.token},
         {"IsActiveNode", s.is_leader},
-        {"ActiveNode", {{"Hostname", s.leader}}},
+        {"ActiveNode", {{"Hostname", s.leader}, {"Token", s.leader_token}}},
         {"Error", s.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.error)},
         {"AvailableNodes", s.available_nodes},
         {"RaftLeader", s.mode == "raft" ? s.leader : ""},

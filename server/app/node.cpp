@@ -7,6 +7,8 @@
 #include <chrono>
 #include <random>
 
+#include "backend/driver_lease_store.hpp"
+#include "backend/shared_backend_service.hpp"
 #include "backend/standalone_service.hpp"
 #include "server/api/api.hpp"
 #include "server/http/server.hpp"
@@ -35,15 +37,7 @@ std::int64_t wall_clock_micros() {
     return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-}  // namespace
-
-std::unique_ptr<backend::Driver> open_driver(const backend::Config& config) {
-    if (config.is_sqlite()) {
-        storage_sqlite::SqliteOptions options;
-        options.read_connections = static_cast<std::size_t>(config.sqlite_read_connections);
-        options.busy_timeout_millis = config.sqlite_busy_timeout_millis;
-        return std::make_unique<storage_sqlite::SqliteDriver>(config.sqlite3_data_file, options);
-    }
+storage_mysql::MysqlOptions mysql_options(const backend::Config& config) {
     storage_mysql::MysqlOptions options;
     options.host = config.mysql_host;
     options.port = config.mysql_port;
@@ -58,7 +52,34 @@ std::unique_ptr<backend::Driver> open_driver(const backend::Config& config) {
     options.ssl_cert_file = config.mysql_ssl_cert_file;
     options.ssl_private_key_file = config.mysql_ssl_private_key_file;
     options.ssl_skip_verify = config.mysql_ssl_skip_verify;
-    return std::make_unique<storage_mysql::MysqlDriver>(options);
+    return options;
+}
+
+// The election's own connection: one writer and one reader session, every statement bounded by
+// the read timeout but never by more than the lease (a round that cannot finish within the lease
+// is useless), and no long reconnect loop (the next round retries).
+std::unique_ptr<backend::LeaseStore> open_lease_store(const backend::Config& config) {
+    auto options = mysql_options(config);
+    const int lease = config.shared_backend_lease_seconds;
+    options.read_timeout_seconds =
+        options.read_timeout_seconds > 0 ? std::min(options.read_timeout_seconds, lease) : lease;
+    options.connect_timeout_seconds = std::min(options.connect_timeout_seconds, lease);
+    options.reader_pool_size = 1;
+    options.reconnect_deadline_seconds = 1;
+    return std::make_unique<backend::DriverLeaseStore>(
+        std::make_unique<storage_mysql::MysqlDriver>(options));
+}
+
+}  // namespace
+
+std::unique_ptr<backend::Driver> open_driver(const backend::Config& config) {
+    if (config.is_sqlite()) {
+        storage_sqlite::SqliteOptions options;
+        options.read_connections = static_cast<std::size_t>(config.sqlite_read_connections);
+        options.busy_timeout_millis = config.sqlite_busy_timeout_millis;
+        return std::make_unique<storage_sqlite::SqliteDriver>(config.sqlite3_data_file, options);
+    }
+    return std::make_unique<storage_mysql::MysqlDriver>(mysql_options(config));
 }
 
 void block_stop_signals() {
@@ -77,8 +98,12 @@ int run_node(const backend::Config& config) {
         return 1;
     }
     std::unique_ptr<backend::Driver> driver;
+    // RaftEnabled false with MySQL: nodes share the backend and elect the active node in it.
+    const bool shared_backend = !config.is_sqlite();
+    std::unique_ptr<backend::LeaseStore> lease_store;
     try {
         driver = open_driver(config);
+        if (shared_backend) lease_store = open_lease_store(config);
     } catch (const std::exception& e) {
         spdlog::critical("cannot open the {} backend: {}", config.is_sqlite() ? "sqlite" : "mysql",
                          e.what());
@@ -86,13 +111,36 @@ int run_node(const backend::Config& config) {
     }
 
     std::mt19937_64 rng{std::random_device{}()};
-    backend::StandaloneOptions options;
-    options.hostname = local_hostname();
-    options.token = random_token(rng);
-    options.reader_threads = static_cast<std::size_t>(std::max(1, config.sqlite_read_connections));
-    options.clock_micros = wall_clock_micros;
-    options.random = [rng]() mutable { return rng(); };
-    backend::StandaloneService service(std::move(driver), std::move(options));
+    std::unique_ptr<backend::Service> service_owner;
+    if (shared_backend) {
+        backend::SharedBackendOptions options;
+        options.hostname = local_hostname();
+        options.token = random_token(rng);
+        options.reader_threads =
+            static_cast<std::size_t>(std::max(1, std::min(config.mysql_max_pool_connections, 16)));
+        options.lease = std::chrono::seconds(config.shared_backend_lease_seconds);
+        options.tick = std::chrono::milliseconds(config.shared_backend_tick_millis);
+        if (options.tick >= options.lease) {
+            spdlog::warn(
+                "SharedBackendTickMillis ({}) is not below SharedBackendLeaseSeconds ({} s): the "
+                "active node cannot renew its lease in time and leadership will flap",
+                config.shared_backend_tick_millis, config.shared_backend_lease_seconds);
+        }
+        options.random = [rng]() mutable { return rng(); };
+        service_owner = std::make_unique<backend::SharedBackendService>(
+            std::move(driver), std::move(lease_store), std::move(options));
+    } else {
+        backend::StandaloneOptions options;
+        options.hostname = local_hostname();
+        options.token = random_token(rng);
+        options.reader_threads =
+            static_cast<std::size_t>(std::max(1, config.sqlite_read_connections));
+        options.clock_micros = wall_clock_micros;
+        options.random = [rng]() mutable { return rng(); };
+        service_owner =
+            std::make_unique<backend::StandaloneService>(std::move(driver), std::move(options));
+    }
+    backend::Service& service = *service_owner;
 
     api::Api api(config, service);
     http::ServerOptions http_options;
