@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdio>
 
 namespace orcraft::server::http {
 
@@ -308,6 +309,7 @@ void Connection::feed(const char* data, std::size_t len) {
 // ---- dispatching and answering ------------------------------------------------------------
 
 void Connection::pump() {
+    if (stream_ && !closing_) pull_stream();
     auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
     while (!closing_ && !in_flight_ && !close_after_write_ && !queue_.empty() &&
            uv_stream_get_write_queue_size(stream) < kMaxBufferedOutput) {
@@ -348,16 +350,80 @@ void Connection::maybe_send_continue() {
 }
 
 void Connection::deliver(std::uint64_t seq, Response response) {
-    if (closing_ || !in_flight_ || seq != in_flight_meta_.seq) return;
+    if (closing_ || !in_flight_ || stream_ || seq != in_flight_meta_.seq) return;
     in_flight_ = false;
-    send(in_flight_meta_, response, false);
+    if (send(in_flight_meta_, response, false)) {
+        in_flight_ = true;
+        std::weak_ptr<HttpServer::Core> weak = core_.weak_from_this();
+        const std::uint64_t id = id_;
+        stream_->attach([weak, id, seq] {
+            auto core = weak.lock();
+            if (!core) return;
+            HttpServer::Core* raw = core.get();
+            core->post([raw, id, seq] { raw->stream_ready(id, seq); });
+        });
+        arm_timer();
+        return;
+    }
     pump();
 }
 
-void Connection::send(const Pending& meta, const Response& response, bool force_close) {
+void Connection::on_stream_ready(std::uint64_t seq) {
+    if (closing_ || !stream_ || seq != in_flight_meta_.seq) return;
+    pull_stream();
+    if (!closing_) arm_timer();
+}
+
+void Connection::pull_stream() {
+    auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
+    while (stream_ && !closing_ && uv_stream_get_write_queue_size(stream) < kMaxBufferedOutput) {
+        BodyStream::Taken t = stream_->take(256u << 10);
+        if (!t.data.empty()) {
+            if (stream_chunked_) {
+                char size[32];
+                std::snprintf(size, sizeof size, "%zx\r\n", t.data.size());
+                t.data.insert(0, size);
+                t.data += "\r\n";
+            }
+            write(std::move(t.data));
+            if (closing_) return;
+        }
+        if (t.aborted) {
+            spdlog::debug("http: connection {}: streamed body aborted by its producer", id_);
+            close();
+            return;
+        }
+        if (t.finished) {
+            if (stream_chunked_) write("0\r\n\r\n");
+            end_stream();
+            return;
+        }
+        if (t.data.empty()) return;  // the producer will signal again
+    }
+}
+
+void Connection::end_stream() {
+    stream_.reset();
+    in_flight_ = false;
+    if (closing_) return;
+    if (stream_close_) {
+        close_after_write_ = true;
+        parse_dead_ = true;
+        queue_.clear();
+        if (writes_pending_ == 0) begin_linger();
+        return;
+    }
+    pump();
+}
+
+bool Connection::send(const Pending& meta, const Response& response, bool force_close) {
+    const bool no_body = bodiless_status(response.status);
+    const bool streaming = response.stream && !no_body;
+    const bool chunked = streaming && meta.version_minor >= 1;
+    // HTTP/1.0 has no chunked coding: the end of a streamed body is the end of the connection.
     const bool close = force_close || !meta.keep_alive || core_.draining ||
                        response.headers.has_token("Connection", "close") ||
-                       (read_eof_ && queue_.empty());
+                       (read_eof_ && queue_.empty()) || (streaming && !chunked);
     const int status = response.status;
     std::string out;
     out.reserve(256 + (meta.head ? 0 : response.body.size()));
@@ -378,9 +444,12 @@ void Connection::send(const Pending& meta, const Response& response, bool force_
         out += value;
         out += "\r\n";
     }
-    const bool no_body = bodiless_status(status);
     if (!has_type && !no_body) out += "Content-Type: application/json\r\n";
-    if (status != 204 && !(status >= 100 && status < 200)) {
+    if (chunked) {
+        out += "Transfer-Encoding: chunked\r\n";
+    } else if (streaming) {
+        // Close-delimited: no length.
+    } else if (status != 204 && !(status >= 100 && status < 200)) {
         out += "Content-Length: ";
         out += std::to_string(no_body ? 0 : response.body.size());
         out += "\r\n";
@@ -391,13 +460,23 @@ void Connection::send(const Pending& meta, const Response& response, bool force_
         out += "Connection: keep-alive\r\n";
     }
     out += "\r\n";
-    if (!meta.head && !no_body) out += response.body;
+    if (!meta.head && !no_body && !streaming) out += response.body;
+    if (streaming && !meta.head) {
+        stream_ = response.stream;
+        stream_chunked_ = chunked;
+        stream_close_ = close;
+        write(std::move(out));
+        return !closing_;
+    }
+    // Nobody will read the stream (HEAD, or a status without a body): let its producer stop.
+    if (response.stream) response.stream->cancel();
     if (close) {
         close_after_write_ = true;
         parse_dead_ = true;
         queue_.clear();
     }
     write(std::move(out));
+    return false;
 }
 
 void Connection::write(std::string data) {
@@ -562,6 +641,10 @@ void Connection::on_timer() {
 void Connection::close() {
     if (closing_) return;
     closing_ = true;
+    if (stream_) {
+        stream_->cancel();
+        stream_.reset();
+    }
     auto on_close = [](uv_handle_t* h) { static_cast<Connection*>(h->data)->handle_closed(); };
     uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), on_close);
     uv_close(reinterpret_cast<uv_handle_t*>(&timer_), on_close);

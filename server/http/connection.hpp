@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 
+#include "server/http/body_stream.hpp"
 #include "server/http/server_core.hpp"
 
 namespace orcraft::server::http {
@@ -31,6 +32,9 @@ class Connection {
 
     // The handler's answer to the request with sequence number `seq`.
     void deliver(std::uint64_t seq, Response response);
+
+    // The body stream of the answer to request `seq` has something to send.
+    void on_stream_ready(std::uint64_t seq);
 
     // The server is stopping: close now when nothing is in progress.
     void on_drain();
@@ -75,7 +79,11 @@ class Connection {
     void feed(const char* data, std::size_t len);
     void pump();
     void maybe_send_continue();
-    void send(const Pending& meta, const Response& response, bool force_close);
+    // Writes the answer; returns true when it started streaming a body (the request then stays in
+    // flight until the stream ends).
+    bool send(const Pending& meta, const Response& response, bool force_close);
+    void pull_stream();
+    void end_stream();
     void write(std::string data);
     void on_write_done(int status);
     void begin_linger();
@@ -120,6 +128,10 @@ class Connection {
     bool reading_ = false;
     bool closing_ = false;
     TimerKind timer_kind_ = TimerKind::None;
+
+    std::shared_ptr<BodyStream> stream_;  // the body being streamed, if any
+    bool stream_chunked_ = false;
+    bool stream_close_ = false;  // close once the stream has ended
 };
 
 }  // namespace orcraft::server::http

@@ -2,6 +2,7 @@
 // The request a handler receives and the response it gives back.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +14,8 @@
 #include "server/http/headers.hpp"
 
 namespace orcraft::server::http {
+
+class BodyStream;
 
 // Decoded query parameters in the order they appeared. A name may occur several times
 // (`?id=1&id=2`); a parameter without '=' has an empty value.
@@ -62,6 +65,9 @@ struct Response {
     // "Connection: close" makes the server close the connection after this response.
     Headers headers;
     std::string body;
+    // When set, `body` is ignored and the body comes from this stream instead (see
+    // body_stream.hpp), sent chunked.
+    std::shared_ptr<BodyStream> stream;
 
     // A response whose body is `value` serialised, with Content-Type application/json.
     static Response json(int status, const nlohmann::json& value);

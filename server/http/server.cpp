@@ -197,6 +197,11 @@ void HttpServer::Core::deliver(std::uint64_t connection, std::uint64_t seq, Resp
     it->second->deliver(seq, std::move(response));
 }
 
+void HttpServer::Core::stream_ready(std::uint64_t connection, std::uint64_t seq) {
+    auto it = connections.find(connection);
+    if (it != connections.end()) it->second->on_stream_ready(seq);
+}
+
 void HttpServer::Core::connection_closed(std::uint64_t id) {
     if (connections.erase(id) == 0) return;
     open_connections.fetch_sub(1, std::memory_order_relaxed);

@@ -37,6 +37,7 @@ struct HttpServer::Core : std::enable_shared_from_this<HttpServer::Core> {
     void begin_drain();
     void finish();
     void deliver(std::uint64_t connection, std::uint64_t seq, Response response);
+    void stream_ready(std::uint64_t connection, std::uint64_t seq);
     void connection_closed(std::uint64_t id);
     Responder make_responder(std::uint64_t connection, std::uint64_t seq);
 
