@@ -225,6 +225,15 @@ void finalize_config(Config& config, const EnvLookup& env, const Resolver& resol
         throw ConfigError("LogLevel " + quoted(config.log_level) +
                           " is not one of trace, debug, info, warn, error, critical, off");
     }
+    // Shared-backend mode: a node must renew its lease well before it expires.
+    if (!config.raft_enabled && !config.is_sqlite() &&
+        std::int64_t{config.shared_backend_tick_millis} * 2 >
+            std::int64_t{config.shared_backend_lease_seconds} * 1000) {
+        throw ConfigError("SharedBackendTickMillis (" +
+                          std::to_string(config.shared_backend_tick_millis) +
+                          ") must be at most half of SharedBackendLeaseSeconds (" +
+                          std::to_string(config.shared_backend_lease_seconds) + " s)");
+    }
     if (config.raft_enabled) validate_raft(config, resolver, warnings);
 }
 

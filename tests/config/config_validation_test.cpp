@@ -289,3 +289,15 @@ TEST_CASE("leader URL from the configuration", "[config]") {
     CHECK(load_json(dir, R"({"ListenAddress": "127.0.0.1:3005"})").config.listen() ==
           HostPort{"127.0.0.1", 3005});
 }
+
+TEST_CASE("shared-backend tick must be at most half the lease", "[config][validation]") {
+    TempDir dir;
+    CHECK_NOTHROW(
+        load_json(dir, R"({"SharedBackendLeaseSeconds": 2, "SharedBackendTickMillis": 1000})"));
+    CHECK_THROWS_WITH(
+        load_json(dir, R"({"SharedBackendLeaseSeconds": 1, "SharedBackendTickMillis": 1000})"),
+        "SharedBackendTickMillis (1000) must be at most half of SharedBackendLeaseSeconds (1 s)");
+    // Not checked where shared-backend mode does not apply.
+    CHECK_NOTHROW(load_json(dir, R"({"BackendDB": "sqlite", "SQLite3DataFile": "x",
+                                     "SharedBackendLeaseSeconds": 1, "SharedBackendTickMillis": 1000})"));
+}
