@@ -1,0 +1,264 @@
+// The decisions of the lease election, against an in-memory store and a clock the test moves.
+#include <catch2/catch.hpp>
+
+#include <memory>
+#include <vector>
+
+#include "backend/lease_election.hpp"
+#include "fake_lease_store.hpp"
+
+using namespace std::chrono_literals;
+using orcraft::backend::ElectionOptions;
+using orcraft::backend::LeaseElection;
+using orcraft::backend::LeaseHolder;
+using orcraft::tests::FakeLeaseStore;
+
+namespace {
+
+// One database, several nodes, one clock for everyone (the test's).
+struct World {
+    std::chrono::steady_clock::time_point t{std::chrono::hours(1)};
+    FakeLeaseStore store{[this] { return t; }};
+    std::vector<std::unique_ptr<LeaseElection>> nodes;
+
+    LeaseElection& add(const std::string& name) {
+        ElectionOptions o;
+        o.self = LeaseHolder{"host-" + name, "token-" + name};
+        o.lease = 5s;
+        o.tick = 1000ms;
+        o.now = [this] { return t; };
+        nodes.push_back(std::make_unique<LeaseElection>(store, o));
+        return *nodes.back();
+    }
+    void advance(std::chrono::milliseconds d) { t += d; }
+    int leaders() const {
+        int n = 0;
+        for (const auto& node : nodes)
+            n += node->state().elected ? 1 : 0;
+        return n;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("a lone node is elected at its first round and creates the tables once",
+          "[lease_election]") {
+    World w;
+    auto& a = w.add("a");
+    CHECK_FALSE(a.state().healthy);
+    CHECK_FALSE(a.state().elected);
+    a.tick();
+    auto s = a.state();
+    CHECK(s.healthy);
+    CHECK(s.elected);
+    REQUIRE(s.active);
+    CHECK(s.active->token == "token-a");
+    w.advance(1000ms);
+    a.tick();
+    CHECK(a.state().elected);
+    CHECK(w.store.prepared == 1);
+}
+
+TEST_CASE("of nodes sharing the store exactly one is elected, and the others know which",
+          "[lease_election]") {
+    World w;
+    auto& a = w.add("a");
+    auto& b = w.add("b");
+    auto& c = w.add("c");
+    for (int round = 0; round < 10; ++round) {
+        a.tick();
+        w.advance(300ms);
+        b.tick();
+        w.advance(300ms);
+        c.tick();
+        w.advance(400ms);
+        CHECK(w.leaders() == 1);
+    }
+    CHECK(a.state().elected);
+    REQUIRE(b.state().active);
+    CHECK(b.state().active->hostname == "host-a");
+    CHECK(c.state().active->token == "token-a");
+}
+
+TEST_CASE("a silent active node is replaced only after the lease has expired", "[lease_election]") {
+    World w;
+    auto& a = w.add("a");
+    auto& b = w.add("b");
+    a.tick();
+    b.tick();
+    REQUIRE(a.state().elected);
+    // a dies: it never ticks again. b keeps its rounds every second.
+    for (int i = 1; i <= 5; ++i) {
+        w.advance(1000ms);
+        b.tick();
+        INFO("second " << i);
+        CHECK_FALSE(b.state().elected);
+    }
+    w.advance(1000ms);  // 6 s after the last renewal: older than the 5 s lease
+    b.tick();
+    CHECK(b.state().elected);
+    CHECK(w.store.holder()->token == "token-b");
+}
+
+TEST_CASE("an active node that cannot renew steps down on its own when the lease runs out",
+          "[lease_election]") {
+    World w;
+    auto& a = w.add("a");
+    a.tick();
+    REQUIRE(a.state().elected);
+    // No round at all (the election thread is stuck): the local clock alone decides.
+    w.advance(4900ms);
+    CHECK(a.state().elected);
+    w.advance(100ms);
+    CHECK_FALSE(a.state().elected);
+    CHECK_FALSE(a.state().healthy);
+    CHECK_FALSE(a.state().active);
+}
+
+TEST_CASE("a round that hangs in the database does not extend the lease", "[lease_election]") {
+    World w;
+    auto& a = w.add("a");
+    a.tick();
+    REQUIRE(a.state().elected);
+    w.advance(1000ms);
+    // The next round's first query blocks for 6 s before failing (a read timeout).
+    bool seen_during_hang = true;
+    w.store.on_call = [&](const std::string& call) {
+        if (call != "active") return;
+        w.advance(6000ms);
+        seen_during_hang = a.state().elected;
+        throw std::runtime_error("Lost connection to server during query");
+    };
+    a.tick();
+    CHECK_FALSE(seen_during_hang);
+    CHECK_FALSE(a.state().elected);
+    CHECK_FALSE(a.state().healthy);
+    CHECK(a.state().error.find("Lost connection") != std::string::npos);
+}
+
+TEST_CASE("an unreachable store makes every node unhealthy and leaderless; it recovers",
+          "[lease_election]") {
+    World w;
+    auto& a = w.add("a");
+    auto& b = w.add("b");
+    a.tick();
+    b.tick();
+    REQUIRE(w.leaders() == 1);
+    w.store.failure = "Can't connect to server";
+    for (int i = 0; i < 3; ++i) {
+        w.advance(1000ms);
+        a.tick();
+        b.tick();
+        CHECK(w.leaders() == 0);
+        CHECK_FALSE(a.state().healthy);
+        CHECK_FALSE(b.state().healthy);
+        CHECK(a.state().error == "Can't connect to server");
+    }
+    w.store.failure.reset();
+    w.advance(1000ms);
+    a.tick();
+    b.tick();
+    CHECK(a.state().healthy);
+    CHECK(b.state().healthy);
+    // The database kept a's row, renewed 4 s ago: a renews it again.
+    CHECK(w.leaders() == 1);
+    CHECK(a.state().elected);
+}
+
+TEST_CASE("reelect from another node moves leadership away from the active node",
+          "[lease_election]") {
+    World w;
+    auto& a = w.add("a");
+    auto& b = w.add("b");
+    auto& c = w.add("c");
+    a.tick();
+    b.tick();
+    c.tick();
+    REQUIRE(a.state().elected);
+    c.reelect();
+    CHECK_FALSE(w.store.holder());
+    // a ticks first, sees its row gone and sits this round out; b wins.
+    w.advance(300ms);
+    a.tick();
+    CHECK_FALSE(a.state().elected);
+    b.tick();
+    c.tick();
+    CHECK(b.state().elected);
+    CHECK(w.leaders() == 1);
+    w.advance(1000ms);
+    a.tick();
+    b.tick();
+    c.tick();
+    CHECK(b.state().elected);
+    CHECK(w.leaders() == 1);
+}
+
+TEST_CASE("reelect on the active node steps it down at once", "[lease_election]") {
+    World w;
+    auto& a = w.add("a");
+    auto& b = w.add("b");
+    a.tick();
+    b.tick();
+    a.reelect();
+    CHECK_FALSE(a.state().elected);
+    a.tick();  // sits out even though it ticks first
+    CHECK_FALSE(a.state().elected);
+    b.tick();
+    CHECK(b.state().elected);
+    CHECK(w.leaders() == 1);
+}
+
+TEST_CASE("grab-election makes a node active at once; the old one yields at its next round",
+          "[lease_election]") {
+    World w;
+    auto& a = w.add("a");
+    auto& b = w.add("b");
+    a.tick();
+    b.tick();
+    REQUIRE(a.state().elected);
+    b.grab();
+    CHECK(b.state().elected);
+    w.advance(500ms);
+    a.tick();
+    CHECK_FALSE(a.state().elected);
+    REQUIRE(a.state().active);
+    CHECK(a.state().active->token == "token-b");
+    CHECK(w.leaders() == 1);
+}
+
+TEST_CASE("a renewal counted as zero rows keeps the lease only as long as the last counted write",
+          "[lease_election]") {
+    World w;
+    auto& a = w.add("a");
+    a.tick();
+    REQUIRE(a.state().elected);
+    w.store.renew_counts_zero = true;
+    for (int i = 1; i <= 4; ++i) {
+        w.advance(1000ms);
+        a.tick();
+        CHECK(a.state().elected);  // the row is ours and fresh
+    }
+    // 5 s after the insert, the last write this node counted: it does not assume more.
+    w.advance(1000ms);
+    CHECK_FALSE(a.state().elected);
+    w.store.renew_counts_zero = false;
+    a.tick();
+    CHECK(a.state().elected);
+}
+
+TEST_CASE("resign gives the lease up so another node wins its next round", "[lease_election]") {
+    World w;
+    auto& a = w.add("a");
+    auto& b = w.add("b");
+    a.tick();
+    b.tick();
+    a.resign();
+    CHECK_FALSE(a.state().elected);
+    CHECK_FALSE(w.store.holder());
+    w.advance(100ms);
+    b.tick();
+    CHECK(b.state().elected);
+    // A node that is not active leaves the row alone.
+    a.resign();
+    CHECK(w.store.holder()->token == "token-b");
+}
