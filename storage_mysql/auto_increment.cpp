@@ -30,6 +30,7 @@ void AutoIncrementKeeper::create_table(Session& s) {
 void AutoIncrementKeeper::load(Session& s) {
     truth_.clear();
     pending_.clear();
+    forgotten_.clear();
     columns_.clear();
     resync_pending_ = false;
     std::unique_ptr<sql::Statement> st(s.conn->createStatement());
@@ -97,11 +98,25 @@ void AutoIncrementKeeper::committed(Session& s) {
     }
     for (const auto& [t, v] : pending_)
         truth_[t] = v;
+    for (const auto& t : forgotten_)
+        truth_.erase(t);
     pending_.clear();
+    forgotten_.clear();
+}
+
+void AutoIncrementKeeper::forget(Session& s, const std::set<std::string>& tables) {
+    for (const auto& table : tables) {
+        std::unique_ptr<sql::PreparedStatement> st(
+            s.conn->prepareStatement("DELETE FROM orcraft_autoinc WHERE table_name = ?"));
+        st->setString(1, table);
+        st->executeUpdate();
+        forgotten_.insert(table);
+    }
 }
 
 void AutoIncrementKeeper::rolled_back() {
     pending_.clear();
+    forgotten_.clear();
     resync_pending_ = false;
 }
 

@@ -41,6 +41,11 @@ class AutoIncrementKeeper {
     // when empty) that is above the true one.
     void repair(Session& s, const std::set<std::string>& tables = {});
 
+    // Inside an unlogged batch's transaction (shared-backend mode, where InnoDB's counters are
+    // the truth and nothing is replayed): stops tracking `tables`, so that repair() never lowers
+    // counters that other writers moved. Takes effect in memory once committed() is called.
+    void forget(Session& s, const std::set<std::string>& tables);
+
     // Inside the transaction that records a DDL step: replaces the stored counters with
     // InnoDB's current ones.
     void resync(Session& s);
@@ -51,6 +56,7 @@ class AutoIncrementKeeper {
 
     std::map<std::string, std::int64_t> truth_;    // committed true counters
     std::map<std::string, std::int64_t> pending_;  // recorded in the open transaction
+    std::set<std::string> forgotten_;              // forgotten in the open transaction
     std::map<std::string, std::string> columns_;   // table -> its AUTO_INCREMENT column ("" none)
     bool resync_pending_ = false;
 };

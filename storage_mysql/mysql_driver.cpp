@@ -499,17 +499,29 @@ struct MysqlDriver::Impl {
             std::size_t j = i;
             while (j < n && kinds[j] != StatementKind::kImplicitCommit)
                 ++j;
+            // InnoDB's counters are the truth for tables written unlogged (other nodes write
+            // them too): stop tracking them so that repair() never moves them.
+            std::set<std::string> targets;
+            for (std::size_t k = i; k < j; ++k) {
+                if (kinds[k] == StatementKind::kInsert) {
+                    std::string t = insert_target(batch[k].sql);
+                    if (!t.empty()) targets.insert(std::move(t));
+                }
+            }
             for (int transient = 0;; ++transient) {
                 try {
                     s.exec("START TRANSACTION");
                     for (std::size_t k = i; k < j; ++k) {
                         if (auto f = try_statement(batch[k], kinds[k], stamp, k, results)) {
                             s.exec("ROLLBACK");
+                            autoinc.rolled_back();
                             out.error = backend::StatementError{f->statement, f->message};
                             return out;
                         }
                     }
+                    autoinc.forget(s, targets);
                     s.exec("COMMIT");
+                    autoinc.committed(s);
                     break;
                 } catch (const sql::SQLException& e) {
                     // A deadlock rolled the whole run back: running it again is safe.
@@ -523,6 +535,7 @@ struct MysqlDriver::Impl {
                         s.exec("ROLLBACK");
                     } catch (const sql::SQLException&) {
                     }
+                    autoinc.rolled_back();
                     results.resize(i);
                 }
             }

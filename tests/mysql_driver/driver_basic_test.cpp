@@ -230,3 +230,24 @@ TEST_CASE("a 16 MiB blob goes in as a parameter and comes back intact", "[mysql]
     CHECK(std::get<Blob>(r[0].rows[0][0]).bytes == bytes);
     CHECK(std::get<Blob>(r[1].rows[0][0]).bytes == bytes);
 }
+
+TEST_CASE("index 0 runs a batch unlogged on the server clock", "[mysql][unlogged]") {
+    auto d = fresh("orcraft_t_unlogged");
+    REQUIRE_FALSE(
+        d->execute({st("CREATE TABLE t (id INT AUTO_INCREMENT PRIMARY KEY, at DATETIME)")}, {}, 1)
+            .error);
+    auto out = d->execute({st("INSERT INTO t (at) VALUES (NOW())")}, Stamp{0, 5}, 0);
+    REQUIRE_FALSE(out.error);
+    CHECK(out.results.at(0).last_insert_id == 1);
+    CHECK(d->applied_index() == 1);
+    // The server's clock, not the epoch: the year is well past 1970.
+    auto r = d->query({st("SELECT YEAR(at) FROM t")});
+    CHECK(std::get<std::int64_t>(r[0].rows.at(0).at(0)) >= 2024);
+    // A failing unlogged batch rolls back and reports the statement.
+    auto bad =
+        d->execute({st("INSERT INTO t (at) VALUES (NOW())"), st("INSERT INTO t (id) VALUES (1)")},
+                   Stamp{0, 5}, 0);
+    REQUIRE(bad.error);
+    CHECK(bad.error->statement == 1);
+    CHECK(d->query({st("SELECT COUNT(*) FROM t")})[0].rows[0][0] == Value{std::int64_t{1}});
+}
