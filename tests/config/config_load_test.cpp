@@ -55,7 +55,7 @@ TEST_CASE("a file of the search list that exists but cannot be read is fatal", "
         "Cannot read config file: " + dir.file("conf/orchestrator.conf.json") + ": Is a directory");
 }
 
-TEST_CASE("--config reads exactly that file and ignores the search list", "[config]") {
+TEST_CASE("a --config file is read exactly, ignoring the search list", "[config]") {
     TempDir dir;
     const auto searched = dir.write("orchestrator.conf.json", R"({"ListenAddress": ":1"})");
     const auto chosen = dir.write("chosen.json", R"({"ListenAddress": ":2"})");
@@ -67,7 +67,7 @@ TEST_CASE("--config reads exactly that file and ignores the search list", "[conf
     CHECK(r.config.listen_address == ":2");
 }
 
-TEST_CASE("--config with a missing or unreadable file is fatal and names the file", "[config]") {
+TEST_CASE("a missing or unreadable --config file is fatal and named", "[config]") {
     TempDir dir;
     LoadOptions o = isolated_options();
     o.config_file = dir.file("nope.json");
