@@ -76,7 +76,7 @@ std::unique_ptr<backend::Driver> open_driver(const backend::Config& config) {
     if (config.is_sqlite()) {
         storage_sqlite::SqliteOptions options;
         options.read_connections = static_cast<std::size_t>(config.sqlite_read_connections);
-        options.busy_timeout_millis = config.sqlite_busy_timeout_millis;
+        options.busy_timeout_ms = config.sqlite_busy_timeout_millis;
         return std::make_unique<storage_sqlite::SqliteDriver>(config.sqlite3_data_file, options);
     }
     return std::make_unique<storage_mysql::MysqlDriver>(mysql_options(config));

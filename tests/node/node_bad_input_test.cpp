@@ -89,7 +89,7 @@ TEST_CASE("a write sent to the query endpoint is refused", "[node][bad-input]") 
 }
 
 TEST_CASE("a body over the limit gets 413 and the node keeps serving", "[node][bad-input]") {
-    SeededNode s({{"HTTPMaxBodyBytes", 4096}});
+    SeededNode s(json{{"HTTPMaxBodyBytes", 4096}});
     std::string big(10000, 'x');
     auto r = s.node.post(
         "/api/db/execute",
