@@ -1,0 +1,228 @@
+// The Raft consensus core: a deterministic state machine without I/O, threads, clocks or
+// global state. Time advances only through tick(), randomness comes from Config::seed, and
+// everything the core wants done (persisting, sending, applying) is returned in a Ready.
+//
+// Driving loop of a runtime (see ready.hpp for the exact persistence and ordering contract):
+//
+//   on timer:            core.tick()
+//   on network message:  core.step(msg)
+//   on client request:   core.propose(...), core.read_index(...), ...
+//   whenever has_ready() and no Ready is in progress:
+//       Ready rd = core.ready();  send rd.early_messages;  persist;  send rd.messages;
+//       install rd.snapshot, apply rd.committed_entries, serve rd.read_states;  core.advance();
+//
+// Persistence contract, in full: a node must never send a message that reports its term, its
+// vote or its log (a vote, a vote grant, an append acknowledgement, a snapshot
+// acknowledgement) before the state it reports is durable; the core guarantees this by
+// putting such messages into Ready::messages, which the runtime sends after step 2. A leader's
+// own entries count towards the commit quorum only after advance() confirmed them durable, so
+// a leader may replicate (Ready::early_messages) in parallel with its own fsync.
+//
+// Features: pre-vote and check-quorum (with the vote lease that lets members ignore a
+// disruptive rejoining node), pipelined replication with flow control by count and bytes and
+// batching of proposals, fast backtracking with a conflict term hint, commit only through
+// current-term entries, ReadIndex reads (held until the leader committed an entry of its term),
+// leadership transfer with TimeoutNow, single-server membership changes with learners, and
+// snapshots streamed in chunks that resume after a lost chunk.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "raft/core/conf_change.hpp"
+#include "raft/core/config.hpp"
+#include "raft/core/log.hpp"
+#include "raft/core/message.hpp"
+#include "raft/core/progress.hpp"
+#include "raft/core/ready.hpp"
+#include "raft/core/types.hpp"
+
+namespace orcraft::raft {
+
+enum class Role : std::uint8_t { kFollower, kPreCandidate, kCandidate, kLeader };
+const char* to_string(Role r);
+
+// Why a request was refused. Requests refused with kNotLeader should go to leader().
+enum class Status : std::uint8_t {
+    kOk,
+    kNotLeader,            // only the leader accepts this request
+    kNoLeader,             // a follower cannot forward a read: no leader known
+    kTransferInProgress,   // a leadership transfer is running; retry after it
+    kPendingConfChange,    // a configuration change is not committed yet
+    kNoCurrentTermCommit,  // the new leader has not committed an entry of its term yet
+    kInvalidChange,        // the membership change does not apply to the configuration
+    kLearnerNotCaughtUp,   // the learner is too far behind to be promoted
+    kTooManyUncommitted,   // too many uncommitted bytes; retry later
+    kInvalidArgument
+};
+const char* to_string(Status s);
+
+struct ProposeResult {
+    Status status = Status::kOk;
+    Index index = 0;  // where the entry was appended (when status is kOk)
+    Term term = 0;
+};
+
+class Core {
+  public:
+    // Builds a core from durable state. A brand-new cluster member that bootstraps passes the
+    // initial configuration as a snapshot at index 0 (Restored::snapshot.meta.conf); a node
+    // that will be added later starts with an empty configuration and waits for a leader.
+    Core(const Config& config, Restored restored);
+
+    // Advances logical time by one tick.
+    void tick();
+    // Processes a message from another node. Messages from older terms are ignored or answered
+    // as the protocol requires; malformed or misaddressed messages are ignored.
+    void step(const Message& m);
+
+    // Appends a normal entry with opaque bytes (leader only). Proposals made between two
+    // ready() calls travel to the members in as few messages as the limits allow.
+    ProposeResult propose(std::string data);
+    // Requests a linearizable read identified by `context`. The answer arrives as a ReadState
+    // in a later Ready (on a follower: after a round trip to the leader). No answer comes if
+    // leadership changes meanwhile; the caller retries after a timeout.
+    Status read_index(std::string context);
+    // Hands leadership to voter `to` (leader only): the leader stops accepting proposals,
+    // brings `to` up to date, then tells it to campaign at once. Aborted after election_ticks.
+    Status transfer_leadership(NodeId to);
+    // Proposes a single-server membership change (leader only). See conf_change.hpp.
+    ProposeResult change_membership(const ConfChange& change);
+    // The application took a snapshot of its state machine at `index` (<= applied, with
+    // `data` as its content): entries up to `index` are dropped from memory and the snapshot is
+    // what the leader streams to members that need older entries. The runtime persists the
+    // snapshot and may then drop those entries from its durable log. Returns the snapshot's
+    // description, or nullopt if `index` is not between the current snapshot and applied.
+    std::optional<SnapshotMeta> compact(Index index, std::shared_ptr<const std::string> data);
+
+    bool has_ready() const;
+    Ready ready();
+    // Reports that the last Ready was fully processed (persisted, sent, applied).
+    void advance();
+
+    // Observers (for the runtime, metrics and the simulator's invariant checker).
+    NodeId id() const { return cfg_.id; }
+    Role role() const { return role_; }
+    Term term() const { return term_; }
+    NodeId vote() const { return vote_; }
+    NodeId leader() const { return lead_; }
+    Index commit() const { return log_.commit(); }
+    Index applied() const { return log_.applied(); }
+    Index last_index() const { return log_.last_index(); }
+    Term last_term() const { return log_.last_term(); }
+    Index snapshot_index() const { return log_.snapshot_index(); }
+    std::optional<Term> term_at(Index i) const { return log_.term(i); }
+    const ConfState& conf() const { return conf_history_.back().second; }
+    NodeId transferee() const { return transferee_; }
+    const Progress* progress(NodeId id) const;
+    const Config& config() const { return cfg_; }
+
+  private:
+    enum class Campaign { kPreElection, kElection, kTransfer };
+    struct PendingRead {
+        Index index;
+        std::string context;
+        NodeId from;
+        std::uint64_t seq;
+    };
+
+    std::uint64_t next_random();
+    void reset_randomized_timeout();
+    // A node may campaign if it is a voter in its latest configuration, or in its latest
+    // committed one: a node removed by an entry that is not committed yet may be the only one
+    // able to finish the change (it holds the entry; the remaining voters may lack it).
+    bool promotable() const;
+    bool self_vote_durable() const;
+
+    void reset(Term term);
+    void become_follower(Term term, NodeId lead);
+    void become_pre_candidate();
+    void become_candidate();
+    void become_leader();
+    void campaign(Campaign kind);
+    void poll_votes();
+
+    void tick_election();
+    void tick_heartbeat();
+    bool quorum_active();
+
+    void step_leader(const Message& m);
+    void step_candidate(const Message& m);
+    void step_follower(const Message& m);
+    void handle_vote_request(const Message& m);
+    void handle_append(const Message& m);
+    void handle_heartbeat(const Message& m);
+    void handle_snapshot_chunk(const Message& m);
+    void handle_append_resp(const Message& m);
+    void handle_heartbeat_resp(const Message& m);
+    void handle_snapshot_resp(const Message& m);
+    void handle_read_request(std::string context, NodeId from);
+
+    void send(Message m);
+    void bcast_append();
+    bool maybe_send_append(NodeId to, bool send_if_empty);
+    void send_snapshot_chunk(NodeId to, Progress& pr);
+    void bcast_heartbeat();
+    bool maybe_commit();
+    void on_commit_advanced();
+    void release_reads();
+    void append_entry(EntryType type, std::string data);
+
+    void rebuild_conf_from(Index from);
+    void on_conf_changed();
+    const ConfState& conf_at(Index i) const;
+
+    Config cfg_;
+    std::uint64_t rng_state_;
+    Role role_ = Role::kFollower;
+    Term term_ = 0;
+    NodeId vote_ = kNoNode;
+    NodeId lead_ = kNoNode;
+    RaftLog log_;
+    // Configurations in log order: (index of the entry, configuration). The first one is the
+    // configuration of the snapshot; the last one is in force.
+    std::vector<std::pair<Index, ConfState>> conf_history_;
+    std::map<NodeId, Progress> progress_;
+    std::map<NodeId, bool> votes_;
+
+    int election_elapsed_ = 0;
+    int heartbeat_elapsed_ = 0;
+    int randomized_timeout_ = 0;
+    NodeId transferee_ = kNoNode;
+    int transfer_elapsed_ = 0;
+
+    std::uint64_t read_seq_ = 0;
+    std::vector<PendingRead> pending_reads_;
+    std::vector<std::pair<std::string, NodeId>> reads_before_commit_;
+
+    // The latest local snapshot (taken by compact() or received from a leader).
+    Snapshot snapshot_;
+    // A snapshot being received in chunks.
+    std::optional<SnapshotMeta> incoming_meta_;
+    std::string incoming_data_;
+
+    // Output accumulated for the next Ready.
+    std::vector<Message> msgs_;
+    std::vector<Message> early_msgs_;
+    std::vector<ReadState> read_states_;
+    std::optional<Snapshot> snapshot_to_install_;
+    HardState last_hard_state_;
+    // The hard state known to be durable (as of the last advance()). A candidate counts its own
+    // vote only once it is durable, so that no leader exists in a term it could forget.
+    HardState durable_hard_state_;
+    std::optional<HardState> ready_hard_state_;
+    bool need_bcast_ = false;
+    Index apply_handed_ = 0;
+
+    // The Ready in progress (handed out, not yet advanced).
+    bool ready_outstanding_ = false;
+    Index ready_last_index_ = 0;
+    Term ready_last_term_ = 0;
+    std::optional<SnapshotMeta> ready_snapshot_;
+    Index ready_applied_ = 0;
+};
+
+}  // namespace orcraft::raft
