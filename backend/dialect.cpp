@@ -854,7 +854,7 @@ Translator::ColumnOut Translator::column_def(std::size_t b, std::size_t e, const
         // The declared type keeps the MySQL name (drivers report it as "datetime") and contains
         // TEXT so that SQLite gives the column text affinity.
         sqlite_type = type + " TEXT";
-        std::string c = q + " = strftime('%Y-%m-%d %H:%M:%S', " + q + ")";
+        std::string c = q + " IS strftime('%Y-%m-%d %H:%M:%S', " + q + ", '+0 seconds')";
         if (type == "TIMESTAMP") {
             c += " AND " + q + " BETWEEN '1970-01-01 00:00:01' AND '2038-01-19 03:14:07'";
         }

@@ -156,8 +156,8 @@ TEST_CASE("CREATE TABLE maps types, keys and options") {
           "\"kind\" TEXT DEFAULT 'a' CHECK (\"kind\" IS NULL OR (\"kind\" IN ('a', 'b'))), "
           "\"score\" REAL CHECK (\"score\" IS NULL OR (typeof(\"score\") = 'real')), "
           "\"created\" TIMESTAMP TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP CHECK (\"created\" IS "
-          "NULL OR (\"created\" = "
-          "strftime('%Y-%m-%d %H:%M:%S', \"created\") AND \"created\" BETWEEN '1970-01-01 "
+          "NULL OR (\"created\" IS "
+          "strftime('%Y-%m-%d %H:%M:%S', \"created\", '+0 seconds') AND \"created\" BETWEEN '1970-01-01 "
           "00:00:01' AND "
           "'2038-01-19 03:14:07')), "
           "\"data\" BLOB)");

@@ -1,0 +1,100 @@
+#pragma once
+// backend::Driver on a SQLite database file.
+//
+// Connections: ONE writer connection, used by execute() under a mutex, and a pool of read
+// connections for query(). The database runs in WAL mode, so readers never block the writer
+// and each query() sees one committed state: it runs all its statements in one read
+// transaction, and a batch being applied is invisible until it commits.
+//
+// Durability: synchronous=FULL. A batch's commit (with its applied index) is fsynced before
+// execute() returns, so an index reported as applied is never lost by a crash or power cut.
+// NORMAL would be safe against process crashes only; the raft log could replay lost entries,
+// but an applied index must never go backwards once reported, so we pay the fsync per batch.
+//
+// Dialect: statements arrive in the portable dialect (docs/sql-dialect.md) and are translated
+// by backend/dialect.hpp; translations are cached by text. RAND() is replaced from the stamp
+// before translation (backend/sql_rand.hpp), and time comes from the stamp: NOW(),
+// UTC_TIMESTAMP(), UNIX_TIMESTAMP() are SQL functions registered on the writer, and SQLite's
+// own clock ('now', CURRENT_TIMESTAMP, DEFAULT CURRENT_TIMESTAMP) is served from the stamp by
+// a per-instance VFS shim (stamp_vfs.hpp). Readers evaluate time functions from
+// Options::clock, since a query is not part of the log.
+//
+// Results follow MySQL (see the driver interface and docs/sql-dialect.md): rows_affected counts
+// matched rows for UPDATE, and for INSERT ... ON DUPLICATE KEY UPDATE 1 per inserted row plus 2
+// per updated row; last_insert_id is the first AUTO_INCREMENT value the statement generated,
+// 0 when it generated none.
+//
+// The applied index lives in the table orcraft_applied_index (one row), written in the same
+// transaction as the batch.
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "backend/dialect.hpp"
+#include "backend/driver.hpp"
+
+namespace orcraft::storage_sqlite {
+
+class Connection;
+class StampVfs;
+
+struct SqliteOptions {
+    // How long a connection waits for a lock held by another process before failing.
+    int busy_timeout_ms = 5000;
+    // Number of read connections in the pool (at least 1).
+    std::size_t read_connections = 4;
+    // Prepared statements kept per connection.
+    std::size_t statement_cache = 256;
+    // UTC microseconds since the epoch; the time outside batches (queries). Defaults to the
+    // system clock.
+    std::function<std::int64_t()> clock;
+};
+
+class SqliteDriver final : public backend::Driver {
+  public:
+    // Opens (creating if needed) the database file at path. Throws BackendError.
+    explicit SqliteDriver(std::string path, SqliteOptions options = {});
+    ~SqliteDriver() override;
+
+    std::string_view kind() const override { return "sqlite"; }
+    backend::BatchOutcome execute(const std::vector<backend::Statement>& batch,
+                                  const backend::Stamp& stamp, std::uint64_t index) override;
+    std::vector<backend::QueryResult> query(
+        const std::vector<backend::Statement>& statements) override;
+    std::uint64_t applied_index() override;
+
+    const std::string& path() const { return path_; }
+
+    // Row counts gathered by the update hook during one statement (implementation detail).
+    struct Counters;
+
+  private:
+    std::unique_ptr<Connection> acquire_reader();
+    void release_reader(std::unique_ptr<Connection> c);
+    void write_applied_index(std::uint64_t index);
+    backend::ExecResult run_statement(const backend::Statement& st, std::size_t position,
+                                      const backend::Stamp& stamp);
+    void rollback_quietly();
+
+    std::string path_;
+    SqliteOptions options_;
+    std::function<std::int64_t()> batch_clock_;  // the writer's view: stamp during a batch
+    std::unique_ptr<StampVfs> vfs_;
+    std::unique_ptr<Connection> writer_;
+    std::unique_ptr<Counters> counters_;
+    std::mutex write_mutex_;
+    std::uint64_t applied_ = 0;
+
+    std::mutex pool_mutex_;
+    std::condition_variable pool_cv_;
+    std::vector<std::unique_ptr<Connection>> readers_;
+
+    backend::dialect::TranslationCache translations_;
+};
+
+}  // namespace orcraft::storage_sqlite
