@@ -2,6 +2,7 @@
 // rounds with orchestrator's defaults (5 s lease, 1 s tick); the times are printed.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <thread>
 
@@ -31,17 +32,19 @@ TEST_CASE("shared backend: kill -9 of the active node, another takes over within
         const auto at = std::chrono::steady_clock::now();
         cluster.kill9(killed);
         std::optional<std::size_t> next;
+        std::size_t most_leaders = 0;
         while (std::chrono::steady_clock::now() - at < 15s) {
             auto l = cluster.leaders();
             if (l.size() == 1) {
                 next = l.front();
                 break;
             }
-            REQUIRE(l.size() <= 1);
+            most_leaders = std::max(most_leaders, l.size());
             std::this_thread::sleep_for(10ms);  // polling interval of the deadline loop
         }
         const double seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - at).count();
+        CHECK(most_leaders == 0);  // never two leaders, nor one before the takeover
         REQUIRE(next);
         CHECK(*next != killed);
         times.push_back(seconds);
