@@ -199,6 +199,14 @@ void TcpStream::shutdown_write() {
     if (fd_ >= 0) ::shutdown(fd_, SHUT_WR);
 }
 
+void TcpStream::reset() {
+    if (fd_ >= 0) {
+        linger l{1, 0};
+        setsockopt(fd_, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    }
+    close();
+}
+
 void TcpStream::close() {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;

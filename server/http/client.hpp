@@ -68,6 +68,8 @@ class TcpStream {
     // Half-closes: the peer sees end of stream, reading still works.
     void shutdown_write();
     void close();
+    // Closes with a TCP reset instead of an orderly close (tests of abrupt clients).
+    void reset();
 
     // True when the peer has closed the connection or sent something unasked (a kept connection
     // that must not be reused). Does not block.

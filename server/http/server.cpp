@@ -1,6 +1,8 @@
 #include "server/http/server.hpp"
 
 #include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
 #include <spdlog/spdlog.h>
 
 #include <cstring>
@@ -227,6 +229,13 @@ HttpServer::HttpServer(ServerOptions options, Handler handler)
     std::promise<void> started;
     auto ready = started.get_future();
     thread_ = std::thread([core = core_.get(), &started] {
+        // A write to a connection the client has reset raises SIGPIPE, whose default action ends
+        // the process. Blocked on this thread, it stays pending and the write fails with EPIPE,
+        // which closes that connection only. The mask is this thread's own: nothing global changes.
+        sigset_t pipe;
+        sigemptyset(&pipe);
+        sigaddset(&pipe, SIGPIPE);
+        pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
         core->loop_thread = std::this_thread::get_id();
         started.set_value();
         uv_run(&core->loop, UV_RUN_DEFAULT);

@@ -1,6 +1,9 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <mutex>
+
+#include "server/http/body_stream.hpp"
 
 #include "test_support.hpp"
 
@@ -169,4 +172,55 @@ TEST_CASE("idle and silent connections are closed without an answer", "[http][li
         REQUIRE(stream.read_to_end(5000ms).empty());
     }
     REQUIRE(eventually([&] { return s.server->open_connections() == 0; }));
+}
+
+TEST_CASE("a client resetting the connection during a large answer harms nothing",
+          "[http][limits]") {
+    const std::string big(8u << 20, 'z');
+    TestServer s([&](Request req, Responder r) {
+        Response resp;
+        resp.headers.add("Content-Type", "application/octet-stream");
+        if (req.path == "/big") resp.body = big;
+        r.respond(std::move(resp));
+    });
+    for (int i = 0; i < 5; ++i) {
+        auto stream = s.connect();
+        stream.send_all("GET /big HTTP/1.1\r\nHost: x\r\n\r\n", 2000ms);
+        char buf[1024];
+        REQUIRE(stream.read_some(buf, sizeof buf, 5000ms) > 0);
+        stream.reset();  // RST: the server's next writes fail with EPIPE/ECONNRESET
+    }
+    REQUIRE(eventually([&] { return s.server->open_connections() == 0; }));
+    REQUIRE(s.client().get("/small").status == 200);
+}
+
+TEST_CASE("answering a connection the client has reset harms nothing", "[http][limits]") {
+    std::mutex mu;
+    std::vector<Responder> parked;
+    TestServer s([&](Request req, Responder r) {
+        if (req.path != "/park") {
+            r.respond(Response::json(200, "OK"));
+            return;
+        }
+        std::lock_guard lock(mu);
+        parked.push_back(r);
+    });
+    auto stream = s.connect();
+    // "Connection: close" makes this the last request, so the server stops reading and learns of
+    // the reset only by writing.
+    stream.send_all("GET /park HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 2000ms);
+    REQUIRE(eventually([&] {
+        std::lock_guard lock(mu);
+        return parked.size() == 1;
+    }));
+    stream.reset();
+    // The answer is written after the reset: the write fails (ECONNRESET, or EPIPE later).
+    auto body = std::make_shared<BodyStream>();
+    body->write(std::string(1000, 'a'));
+    body->finish();
+    Response resp;
+    resp.stream = body;
+    parked[0].respond(resp);
+    REQUIRE(eventually([&] { return s.server->open_connections() == 0; }));
+    REQUIRE(s.client().get("/ok").status == 200);
 }
