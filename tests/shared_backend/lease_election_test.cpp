@@ -136,7 +136,7 @@ TEST_CASE("a round that hangs in the database does not extend the lease", "[leas
     CHECK(a.state().error.find("Lost connection") != std::string::npos);
 }
 
-TEST_CASE("an unreachable store makes every node unhealthy and leaderless; it recovers",
+TEST_CASE("an unreachable store makes every node unhealthy and leaderless until it recovers",
           "[lease_election]") {
     World w;
     auto& a = w.add("a");
@@ -208,7 +208,7 @@ TEST_CASE("reelect on the active node steps it down at once", "[lease_election]"
     CHECK(w.leaders() == 1);
 }
 
-TEST_CASE("grab-election makes a node active at once; the old one yields at its next round",
+TEST_CASE("grab-election makes a node active at once and the old one yields at its next round",
           "[lease_election]") {
     World w;
     auto& a = w.add("a");
