@@ -177,6 +177,10 @@ class Translator {
                                tok(i).text + "'");
         }
         std::string n = t_[i].name();
+        const std::string l = lower(n);
+        if (l.rfind("orcraft_", 0) == 0 || l.rfind("sqlite_", 0) == 0) {
+            unsupported("reserved name " + n);
+        }
         ++i;
         if (op(i, ".")) {
             unsupported("qualified name " + n + ".");
