@@ -62,14 +62,8 @@ int main(int argc, char** argv) {
         spdlog::critical("{}", e.what());
         return 1;
     }
-    auto level = spdlog::level::from_str(loaded.config.log_level);
-    if (level == spdlog::level::off && loaded.config.log_level != "off") {
-        spdlog::critical("LogLevel must be one of trace, debug, info, warn, error, critical, off; "
-                         "got \"{}\"",
-                         loaded.config.log_level);
-        return 1;
-    }
-    spdlog::set_level(level);
+    // load_config() has checked that LogLevel names a level.
+    spdlog::set_level(spdlog::level::from_str(loaded.config.log_level));
     for (const auto& file : loaded.files)
         spdlog::info("read configuration from {}", file);
     for (const auto& warning : loaded.warnings)
