@@ -22,7 +22,7 @@ void AutoIncrementKeeper::create_table(Session& s) {
         "CREATE TABLE IF NOT EXISTS orcraft_autoinc ("
         " table_name VARCHAR(64) NOT NULL PRIMARY KEY,"
         " next_value BIGINT NOT NULL"
-        ") ENGINE=InnoDB");
+        ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin");
     s.exec(std::string("INSERT IGNORE INTO orcraft_autoinc (table_name, next_value) ") +
            kInnodbCounters);
 }

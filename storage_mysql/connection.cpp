@@ -1,11 +1,15 @@
 #include "storage_mysql/connection.hpp"
 
+#include "backend/sql_tokenizer.hpp"
+
 #include <cppconn/datatype.h>
 #include <cppconn/resultset_metadata.h>
 #include <cppconn/statement.h>
 #include <mysql_driver.h>
 
 #include <cerrno>
+#include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <limits>
 #include <mutex>
@@ -30,7 +34,6 @@ ErrorClass classify_error(int code) {
         case 1927:  // connection was killed
         case 1053:  // server shutdown in progress
         case 1152:  // aborted connection
-        case 0:     // Connector/C++ reports a closed connection without a server code
             return ErrorClass::kConnectionLost;
         case 1205:  // lock wait timeout
         case 1213:  // deadlock
@@ -109,6 +112,9 @@ Session open_session(const MysqlOptions& options, bool use_database, const std::
     // changed: SQLite can only count matched rows, so both backends report the same number.
     // (An ON DUPLICATE KEY UPDATE that leaves the row as it was then counts 1, not 0.)
     props["CLIENT_FOUND_ROWS"] = true;
+    // The client's own limit on a statement's size; the server's max_allowed_packet still
+    // applies (a 16 MiB blob travels as 32 MiB of hex).
+    props["OPT_MAX_ALLOWED_PACKET"] = 1 << 30;
     if (options.use_mutual_tls) {
         if (!options.ssl_ca_file.empty()) props["sslCA"] = options.ssl_ca_file;
         if (!options.ssl_cert_file.empty()) props["sslCert"] = options.ssl_cert_file;
@@ -121,8 +127,11 @@ Session open_session(const MysqlOptions& options, bool use_database, const std::
     s.conn.reset(mysql_driver()->connect(props));
     s.exec("SET time_zone = '+00:00'");
     s.exec(std::string("SET sql_mode = '") + kSqlMode + "'");
-    s.exec(collation.empty() ? std::string("SET NAMES utf8mb4")
-                             : "SET NAMES utf8mb4 COLLATE " + collation);
+    // Only the connection collation (of literals) is set, not that of the results: with
+    // `SET NAMES ... COLLATE utf8mb4_nopad_bin` MariaDB labels text results with collation 1070,
+    // which Connector/C++ 1.1 cannot read ("unknown charsetnr").
+    s.exec("SET NAMES utf8mb4");
+    if (!collation.empty()) s.exec("SET collation_connection = " + collation);
     try {
         // MariaDB >= 10.10 and MySQL >= 8.0 default to it; older servers may refuse a change.
         s.exec("SET explicit_defaults_for_timestamp = 1");
@@ -133,24 +142,82 @@ Session open_session(const MysqlOptions& options, bool use_database, const std::
     return s;
 }
 
-void bind_params(sql::PreparedStatement& stmt, const std::vector<backend::Value>& params,
-                 std::vector<std::unique_ptr<std::istringstream>>& streams) {
-    for (std::size_t i = 0; i < params.size(); ++i) {
-        const unsigned idx = static_cast<unsigned>(i + 1);
-        const backend::Value& v = params[i];
-        if (std::holds_alternative<std::monostate>(v)) {
-            stmt.setNull(idx, sql::DataType::VARCHAR);
-        } else if (const auto* n = std::get_if<std::int64_t>(&v)) {
-            stmt.setInt64(idx, *n);
-        } else if (const auto* d = std::get_if<double>(&v)) {
-            stmt.setDouble(idx, *d);
-        } else if (const auto* s = std::get_if<std::string>(&v)) {
-            stmt.setString(idx, *s);
-        } else if (const auto* b = std::get_if<backend::Blob>(&v)) {
-            streams.push_back(std::make_unique<std::istringstream>(b->bytes));
-            stmt.setBlob(idx, streams.back().get());
+namespace {
+
+void append_literal(std::string& out, const backend::Value& v) {
+    if (std::holds_alternative<std::monostate>(v)) {
+        out += "NULL";
+    } else if (const auto* n = std::get_if<std::int64_t>(&v)) {
+        out += std::to_string(*n);
+    } else if (const auto* d = std::get_if<double>(&v)) {
+        if (!std::isfinite(*d))
+            throw backend::dialect::DialectError("unsupported parameter: a non-finite double");
+        char buf[40];
+        std::snprintf(buf, sizeof buf, "%.16e", *d);
+        out += buf;
+    } else if (const auto* s = std::get_if<std::string>(&v)) {
+        out.push_back('\'');
+        for (char c : *s) {
+            switch (c) {
+                case '\0':
+                    out += "\\0";
+                    break;
+                case '\'':
+                    out += "\\'";
+                    break;
+                case '\\':
+                    out += "\\\\";
+                    break;
+                case '\n':
+                    out += "\\n";
+                    break;
+                case '\r':
+                    out += "\\r";
+                    break;
+                case '\x1a':
+                    out += "\\Z";
+                    break;
+                default:
+                    out.push_back(c);
+            }
         }
+        out.push_back('\'');
+    } else if (const auto* b = std::get_if<backend::Blob>(&v)) {
+        static constexpr char kHex[] = "0123456789ABCDEF";
+        out.reserve(out.size() + 3 + 2 * b->bytes.size());
+        out += "X'";
+        for (unsigned char c : b->bytes) {
+            out.push_back(kHex[c >> 4]);
+            out.push_back(kHex[c & 15]);
+        }
+        out.push_back('\'');
     }
+}
+
+}  // namespace
+
+std::string interpolate(const std::string& sql, const std::vector<backend::Value>& params) {
+    if (params.empty() && sql.find('?') == std::string::npos) return sql;
+    const auto tokens = backend::dialect::tokenize(sql);
+    std::string out;
+    std::size_t copied = 0;
+    std::size_t used = 0;
+    for (const auto& t : tokens) {
+        if (t.kind != backend::dialect::TokenKind::Placeholder) continue;
+        if (used == params.size())
+            throw backend::dialect::DialectError("the statement has more placeholders than the " +
+                                                 std::to_string(params.size()) +
+                                                 " parameters given");
+        out.append(sql, copied, t.begin - copied);
+        append_literal(out, params[used++]);
+        copied = t.end;
+    }
+    if (used != params.size())
+        throw backend::dialect::DialectError("the statement has " + std::to_string(used) +
+                                             " placeholders but " + std::to_string(params.size()) +
+                                             " parameters");
+    out.append(sql, copied, std::string::npos);
+    return out;
 }
 
 namespace {

@@ -11,10 +11,12 @@
 #include <set>
 #include <thread>
 
+#include "backend/dialect.hpp"
 #include "backend/sql_rand.hpp"
 #include "backend/sql_tokenizer.hpp"
 #include "storage_mysql/auto_increment.hpp"
 #include "storage_mysql/connection.hpp"
+#include "storage_mysql/ddl_undo.hpp"
 #include "storage_mysql/progress_marker.hpp"
 #include "storage_mysql/schema_fingerprint.hpp"
 #include "storage_mysql/statement_kind.hpp"
@@ -104,16 +106,22 @@ struct MysqlDriver::Impl {
         if (opt.database.empty()) throw BackendError("MySQL backend: database name is empty");
         try {
             Session s = detail::open_session(opt, false, "");
+            // Binary, so comparisons and unique keys are case-sensitive as on SQLite, and with
+            // no padding (MariaDB), so trailing spaces count as they do on SQLite. MySQL has no
+            // such collation for utf8mb4 before 8.0's utf8mb4_0900_bin.
             if (s.query_int("SELECT COUNT(*) FROM information_schema.COLLATIONS "
                             "WHERE COLLATION_NAME = 'utf8mb4_nopad_bin'") > 0) {
                 collation = "utf8mb4_nopad_bin";
+            } else if (s.query_int("SELECT COUNT(*) FROM information_schema.COLLATIONS "
+                                   "WHERE COLLATION_NAME = 'utf8mb4_0900_bin'") > 0) {
+                collation = "utf8mb4_0900_bin";
             } else {
                 collation = "utf8mb4_bin";
             }
             s.exec("CREATE DATABASE IF NOT EXISTS " + detail::quote_identifier(opt.database) +
                    " CHARACTER SET utf8mb4 COLLATE " + collation);
             s.conn->setSchema(opt.database);
-            s.exec("SET NAMES utf8mb4 COLLATE " + collation);
+            s.exec("SET collation_connection = " + collation);
             detail::create_marker_table(s);
             autoinc.create_table(s);
             autoinc.load(s);
@@ -121,6 +129,9 @@ struct MysqlDriver::Impl {
             marker = detail::load_marker(s);
             last_writer_id = s.connection_id;
             writer = std::move(s);
+            // A batch the previous process left half-applied is taken back now when it can be,
+            // so readers never see its partial effects.
+            undo_pending();
         } catch (const sql::SQLException& e) {
             fail_open(e);
         }
@@ -258,26 +269,14 @@ struct MysqlDriver::Impl {
             last_insert_id_dirty = false;
         }
         ExecResult r;
-        if (st.params.empty()) {
-            std::unique_ptr<sql::Statement> stmt(s.conn->createStatement());
-            if (kind == StatementKind::kRead) {
-                std::unique_ptr<sql::ResultSet> rs(stmt->executeQuery(st.sql));
-                while (rs->next()) {
-                }
-            } else {
-                r.rows_affected = stmt->executeUpdate(st.sql);
+        const std::string text = detail::interpolate(st.sql, st.params);
+        std::unique_ptr<sql::Statement> stmt(s.conn->createStatement());
+        if (kind == StatementKind::kRead) {
+            std::unique_ptr<sql::ResultSet> rs(stmt->executeQuery(text));
+            while (rs->next()) {
             }
         } else {
-            std::unique_ptr<sql::PreparedStatement> stmt(s.conn->prepareStatement(st.sql));
-            std::vector<std::unique_ptr<std::istringstream>> streams;
-            detail::bind_params(*stmt, st.params, streams);
-            if (kind == StatementKind::kRead) {
-                std::unique_ptr<sql::ResultSet> rs(stmt->executeQuery());
-                while (rs->next()) {
-                }
-            } else {
-                r.rows_affected = stmt->executeUpdate();
-            }
+            r.rows_affected = stmt->executeUpdate(text);
         }
         if (kind == StatementKind::kInsert) {
             r.last_insert_id = s.query_int("SELECT LAST_INSERT_ID()");
@@ -312,9 +311,17 @@ struct MysqlDriver::Impl {
         autoinc.rolled_back();
         autoinc.repair(s);
         const backend::StatementError err{f.statement, f.message};
-        Marker m{index, 0, 0, "", detail::encode_failure(err)};
-        detail::store_marker(s, m);
-        marker = m;
+        Marker m{index, 0, 0, "", detail::encode_failure(err), ""};
+        if (marker && marker->pending_index == index) {
+            // Earlier DDL steps of this batch committed: take back what can be (created tables
+            // and indexes), so the failed batch leaves nothing behind, as on SQLite.
+            for (const auto& undo : detail::UndoLog::in_reverse(marker->undo))
+                s.exec(undo);
+            store_after_ddl(m);
+        } else {
+            detail::store_marker(s, m);
+            marker = m;
+        }
         BatchOutcome out;
         out.error = err;
         return out;
@@ -327,6 +334,7 @@ struct MysqlDriver::Impl {
         m.pending_step = 0;
         m.pending_fingerprint.clear();
         m.results = detail::encode_results(results);
+        m.undo.clear();
         store_after_ddl(m);
         BatchOutcome out;
         out.results = results;
@@ -345,8 +353,29 @@ struct MysqlDriver::Impl {
         autoinc.committed(s);
     }
 
+    // An entry left half-applied (its process died, or its connection was lost) whose steps so
+    // far can all be taken back is taken back, so it runs again from its start: the node's
+    // state is then exactly that of its applied index. Returns whether it did.
+    bool undo_pending() {
+        const Marker& m = current_marker();
+        if (m.pending_index == 0 || !detail::UndoLog::reversible(m.undo)) return false;
+        Session& s = w();
+        for (const auto& undo : detail::UndoLog::in_reverse(m.undo))
+            s.exec(undo);
+        Marker cleared = m;
+        cleared.pending_index = 0;
+        cleared.pending_step = 0;
+        cleared.pending_fingerprint.clear();
+        cleared.results.clear();
+        cleared.undo.clear();
+        spdlog::info("mysql backend: took back the partly applied entry {}", m.pending_index);
+        store_after_ddl(cleared);
+        return true;
+    }
+
     BatchOutcome run_batch(const std::vector<backend::Statement>& batch,
                            const backend::Stamp& stamp, std::uint64_t index) {
+        if (current_marker().pending_index != 0) undo_pending();
         Marker m = current_marker();
         if (m.applied >= index) return detail::decode_outcome(m.results);  // committed earlier
         Session& s = w();
@@ -362,6 +391,13 @@ struct MysqlDriver::Impl {
                     {i, "unsupported in a batch: " + leading_keyword(batch[i].sql) +
                             " (the driver runs each batch in its own transaction)"},
                     index);
+            // Statements outside the portable dialect fail here as they do on SQLite (whose
+            // driver must translate them), before anything runs.
+            try {
+                backend::dialect::check(batch[i].sql);
+            } catch (const backend::dialect::DialectError& e) {
+                return record_failure({i, e.what()}, index);
+            }
         }
 
         std::size_t i = 0;
@@ -394,6 +430,8 @@ struct MysqlDriver::Impl {
                     m.pending_step = i;
                     m.pending_fingerprint = before;
                     m.results = detail::encode_results(results);
+                    m.undo =
+                        detail::UndoLog::append(m.undo, detail::undo_statement(s, batch[i].sql));
                     detail::store_marker(s, m);
                     marker = m;
                     hook("before-ddl");
@@ -435,6 +473,7 @@ struct MysqlDriver::Impl {
                 done.pending_step = 0;
                 done.pending_fingerprint.clear();
                 done.results = detail::encode_results(results);
+                done.undo.clear();
                 autoinc.record(s, targets);
                 detail::store_marker(s, done);
                 hook("before-commit");
@@ -451,6 +490,7 @@ struct MysqlDriver::Impl {
             m.pending_step = j;
             m.pending_fingerprint.clear();
             m.results = detail::encode_results(results);
+            m.undo = detail::UndoLog::kIrreversible;  // committed DML cannot be taken back
             autoinc.record(s, targets);
             detail::store_marker(s, m);
             s.exec("COMMIT");
@@ -586,18 +626,14 @@ struct MysqlDriver::Impl {
         s.exec("START TRANSACTION READ ONLY, WITH CONSISTENT SNAPSHOT");
         for (std::size_t i = 0; i < sts.size(); ++i) {
             try {
-                std::unique_ptr<sql::ResultSet> rs;
-                std::unique_ptr<sql::Statement> plain;
-                std::unique_ptr<sql::PreparedStatement> prepared;
-                std::vector<std::unique_ptr<std::istringstream>> streams;
-                if (sts[i].params.empty()) {
-                    plain.reset(s.conn->createStatement());
-                    rs.reset(plain->executeQuery(sts[i].sql));
-                } else {
-                    prepared.reset(s.conn->prepareStatement(sts[i].sql));
-                    detail::bind_params(*prepared, sts[i].params, streams);
-                    rs.reset(prepared->executeQuery());
+                std::string text;
+                try {
+                    text = detail::interpolate(sts[i].sql, sts[i].params);
+                } catch (const backend::dialect::DialectError& e) {
+                    throw backend::StatementQueryError(i, e.what());
                 }
+                std::unique_ptr<sql::Statement> plain(s.conn->createStatement());
+                std::unique_ptr<sql::ResultSet> rs(plain->executeQuery(text));
                 out.push_back(detail::read_result(*rs, i));
             } catch (const sql::SQLException& e) {
                 if (lost(e, s)) throw;
@@ -654,6 +690,12 @@ std::vector<backend::QueryResult> MysqlDriver::query(
         if (classify_statement(statements[i].sql) != StatementKind::kRead)
             throw backend::StatementQueryError(
                 i, "not a read-only statement: " + leading_keyword(statements[i].sql));
+        try {
+            if (backend::dialect::check(statements[i].sql) != backend::dialect::StatementKind::Read)
+                throw backend::StatementQueryError(i, "not a read-only statement");
+        } catch (const backend::dialect::DialectError& e) {
+            throw backend::StatementQueryError(i, e.what());
+        }
     }
     Impl& d = *impl_;
     for (int attempt = 0;; ++attempt) {

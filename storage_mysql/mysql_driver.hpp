@@ -3,12 +3,13 @@
 // in Boost, stay inside the implementation).
 //
 // Sessions. Every connection runs with time_zone '+00:00', utf8mb4 with a binary, no-pad
-// collation where the server has one (string comparison and unique keys then behave as on SQLite:
-// case-sensitive, trailing spaces significant), explicit_defaults_for_timestamp and the sql_mode
-// STRICT_ALL_TABLES, NO_ZERO_IN_DATE, NO_ZERO_DATE, NO_ENGINE_SUBSTITUTION, NO_AUTO_VALUE_ON_ZERO
-// (strict: a value MySQL would silently truncate is an error; an explicit 0 in an AUTO_INCREMENT
-// column stays 0, as on SQLite; division by zero is NULL on both backends). open() creates the
-// schema when missing, with that collation.
+// collation (utf8mb4_nopad_bin on MariaDB, utf8mb4_0900_bin on MySQL 8; string comparison and
+// unique keys are then case-sensitive and trailing spaces count, as on SQLite; older MySQL falls
+// back to utf8mb4_bin, which ignores trailing spaces), explicit_defaults_for_timestamp and the
+// sql_mode STRICT_ALL_TABLES, NO_ZERO_IN_DATE, NO_ZERO_DATE, NO_ENGINE_SUBSTITUTION,
+// NO_AUTO_VALUE_ON_ZERO (strict: a value MySQL would silently truncate is an error; an explicit 0
+// in an AUTO_INCREMENT column stays 0, as on SQLite; division by zero is NULL on both backends).
+// open() creates the schema when missing, with that collation.
 //
 // Connections. One writer connection runs execute(); up to reader_pool_size reader connections
 // serve query(), each query in `START TRANSACTION READ ONLY, WITH CONSISTENT SNAPSHOT`, so the
@@ -22,19 +23,27 @@
 // index, updated in the transaction of the batch itself. MySQL commits DDL implicitly, so a batch
 // containing DDL cannot be one transaction. Such a batch runs as steps: each maximal run of DML
 // statements is one transaction, and each DDL statement is a step of its own. The row also holds
-// a progress marker (pending index, number of statements done, their results) written in the
-// same transaction as each DML step. Before a DDL statement runs, the marker records a
-// fingerprint of the schema (tables, columns, indexes from information_schema); after it, the
-// marker moves past it. When the process dies between a DDL statement and that marker update,
-// the entry is re-delivered after restart, the driver sees the marker of that entry, compares the
-// current schema fingerprint with the recorded one and skips the DDL when the schema changed
-// (it ran), or runs it when not. DDL that leaves the fingerprint unchanged is idempotent
-// (TRUNCATE, ALTER ... AUTO_INCREMENT, CREATE ... IF NOT EXISTS on an existing table), so
-// running it again is correct. Thus no statement is applied twice and none is skipped.
+// a progress marker for the entry being applied (its index, the number of statements done, their
+// results, a schema fingerprint and an undo log), written before each DDL statement and in the
+// same transaction as each DML step. What happens when the batch cannot finish (a statement
+// fails, or the process dies between steps):
 //
-// A failing statement rolls back the open transaction and records the index alone, as the
-// interface requires. The one place where MySQL cannot match SQLite: DDL statements of a batch
-// that ran before the failing statement stay committed.
+// - When every step done so far can be taken back, it is (ddl_undo.hpp: CREATE TABLE and CREATE
+//   INDEX are dropped again), so the batch has no effect, as on SQLite. This covers the usual
+//   "create, then fill" batch. A failing batch then records only its index; after a crash the
+//   driver takes the steps back when it opens, and the entry runs again from its start when it
+//   is delivered again.
+// - Otherwise (DML committed before a later DDL step, or DDL such as ALTER, DROP or TRUNCATE that
+//   cannot be taken back) the completed steps stay. A failing batch keeps them (the one place
+//   where MySQL cannot match SQLite). After a crash the entry resumes where it stopped when it is
+//   delivered again: for a DDL statement that was about to run, the driver compares the current
+//   schema fingerprint (tables, columns, indexes from information_schema) with the one recorded
+//   before it and skips the statement when the schema changed (it ran) or runs it when not. DDL
+//   that leaves the fingerprint unchanged is idempotent (TRUNCATE, ALTER ... AUTO_INCREMENT,
+//   CREATE ... IF NOT EXISTS on an existing table), so running it again is correct.
+//
+// Either way no statement is applied twice and none is skipped; in the second case the node's
+// tables show the completed steps of the entry after applied_index() until it is delivered again.
 //
 // Lost connections (errors 2002, 2006, 2013, 1927, ...). The driver reconnects, with a deadline.
 // The writer first makes sure its old session is gone on the server (KILL and wait), then reads

@@ -15,17 +15,24 @@ void create_marker_table(Session& session) {
         " pending_index BIGINT UNSIGNED NOT NULL DEFAULT 0,"
         " pending_step BIGINT UNSIGNED NOT NULL DEFAULT 0,"
         " pending_fingerprint VARCHAR(64) NOT NULL DEFAULT '',"
-        " results MEDIUMTEXT NOT NULL"
-        ") ENGINE=InnoDB");
+        " results MEDIUMTEXT NOT NULL,"
+        " undo_log MEDIUMTEXT NOT NULL"
+        ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin");
+    // Tables made by earlier versions of the driver lack the undo log.
+    if (session.query_int("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = "
+                          "DATABASE() AND TABLE_NAME = 'orcraft_applied_index' AND COLUMN_NAME = "
+                          "'undo_log'") == 0) {
+        session.exec("ALTER TABLE orcraft_applied_index ADD COLUMN undo_log MEDIUMTEXT NOT NULL");
+    }
     session.exec(
-        "INSERT IGNORE INTO orcraft_applied_index (id, applied_index, results) "
-        "VALUES (1, 0, '')");
+        "INSERT IGNORE INTO orcraft_applied_index (id, applied_index, results, undo_log) "
+        "VALUES (1, 0, '', '')");
 }
 
 Marker load_marker(Session& session) {
     std::unique_ptr<sql::Statement> stmt(session.conn->createStatement());
     std::unique_ptr<sql::ResultSet> rs(stmt->executeQuery(
-        "SELECT applied_index, pending_index, pending_step, pending_fingerprint, results "
+        "SELECT applied_index, pending_index, pending_step, pending_fingerprint, results, undo_log "
         "FROM orcraft_applied_index WHERE id = 1"));
     if (!rs->next()) throw backend::BackendError("orcraft_applied_index has no row");
     Marker m;
@@ -34,18 +41,20 @@ Marker load_marker(Session& session) {
     m.pending_step = rs->getUInt64(3);
     m.pending_fingerprint = rs->getString(4);
     m.results = rs->getString(5);
+    m.undo = rs->getString(6);
     return m;
 }
 
 void store_marker(Session& session, const Marker& m) {
     std::unique_ptr<sql::PreparedStatement> stmt(session.conn->prepareStatement(
         "UPDATE orcraft_applied_index SET applied_index = ?, pending_index = ?, "
-        "pending_step = ?, pending_fingerprint = ?, results = ? WHERE id = 1"));
+        "pending_step = ?, pending_fingerprint = ?, results = ?, undo_log = ? WHERE id = 1"));
     stmt->setUInt64(1, m.applied);
     stmt->setUInt64(2, m.pending_index);
     stmt->setUInt64(3, m.pending_step);
     stmt->setString(4, m.pending_fingerprint);
     stmt->setString(5, m.results);
+    stmt->setString(6, m.undo);
     stmt->executeUpdate();
 }
 

@@ -20,6 +20,7 @@ struct Marker {
     std::uint64_t pending_step = 0;   // statements of that entry already committed
     std::string pending_fingerprint;  // schema fingerprint taken before the DDL at pending_step
     std::string results;              // encoded results (see encode_results)
+    std::string undo;                 // undo log of the pending entry (see ddl_undo.hpp)
 };
 
 // Creates the table and its row when missing.

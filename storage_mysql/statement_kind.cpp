@@ -128,3 +128,26 @@ std::string insert_target(std::string_view sql) {
 }
 
 }  // namespace orcraft::storage_mysql
+
+namespace orcraft::storage_mysql {
+
+std::vector<std::string> leading_tokens(std::string_view sql, std::size_t count) {
+    std::vector<std::string> out;
+    std::size_t i = keyword_start(sql);
+    while (out.size() < count) {
+        while (i < sql.size() && std::isspace(static_cast<unsigned char>(sql[i])))
+            ++i;
+        if (i >= sql.size()) break;
+        const char c = sql[i];
+        if (c != '`' && !std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '$') break;
+        std::string tok = read_identifier(sql, i);
+        if (i < sql.size() && sql[i] == '.') {
+            ++i;
+            tok += "." + read_identifier(sql, i);
+        }
+        out.push_back(std::move(tok));
+    }
+    return out;
+}
+
+}  // namespace orcraft::storage_mysql

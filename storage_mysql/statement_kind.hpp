@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace orcraft::storage_mysql {
 
@@ -30,5 +31,14 @@ namespace orcraft::storage_mysql {
 // The table an INSERT or REPLACE statement writes to (unquoted, without a schema prefix), or
 // empty when the statement is not one or the name cannot be read.
 std::string insert_target(std::string_view sql);
+
+}  // namespace orcraft::storage_mysql
+
+namespace orcraft::storage_mysql {
+
+// The first `count` tokens of a statement: bare words (as written) and backquoted identifiers
+// (unquoted), after white space and comments; a token of any other character ends the list, as
+// does a schema-qualified name (`a`.`b`), which is returned with its dot as "a.b".
+std::vector<std::string> leading_tokens(std::string_view sql, std::size_t count);
 
 }  // namespace orcraft::storage_mysql

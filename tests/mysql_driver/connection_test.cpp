@@ -169,6 +169,7 @@ TEST_CASE("a wrong password gives a clear error", "[mysql]") {
 TEST_CASE("TLS options are honoured: a required TLS connection never falls back", "[mysql]") {
     // The test server has no certificate, so a connection that insists on TLS must fail; a
     // driver that ignored the options would connect in plain text.
+    orcraft::mysql_test::AdminSession().drop_database("orcraft_t_tls");
     MysqlOptions o = orcraft::mysql_test::test_options("orcraft_t_tls");
     o.use_mutual_tls = true;
     o.ssl_ca_file = "/nonexistent/ca.pem";
