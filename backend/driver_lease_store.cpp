@@ -13,6 +13,10 @@ std::string interval(std::chrono::seconds lease) {
 
 DriverLeaseStore::DriverLeaseStore(std::unique_ptr<Driver> driver) : driver_(std::move(driver)) {}
 
+std::chrono::milliseconds DriverLeaseStore::resolution() const {
+    return std::chrono::seconds(1);  // NOW() and DATETIME have whole seconds
+}
+
 std::int64_t DriverLeaseStore::write(const std::string& sql, std::vector<Value> params) {
     // Index 0 and a zero stamp: unlogged, timed by the server's clock (driver.hpp).
     auto outcome = driver_->execute({Statement{sql, std::move(params)}}, Stamp{0, 0}, 0);
@@ -27,8 +31,8 @@ void DriverLeaseStore::prepare() {
         "anchor TINYINT UNSIGNED NOT NULL, "
         "hostname VARCHAR(128) NOT NULL, "
         "token VARCHAR(128) NOT NULL, "
-        "first_seen_active TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), "
-        "last_seen_active TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), "
+        "first_seen_active DATETIME NOT NULL, "
+        "last_seen_active DATETIME NOT NULL, "
         "PRIMARY KEY (anchor)) ENGINE=InnoDB");
 }
 
@@ -36,28 +40,28 @@ bool DriverLeaseStore::insert_anchor(const LeaseHolder& self) {
     return write(
                "INSERT IGNORE INTO active_node "
                "(anchor, hostname, token, first_seen_active, last_seen_active) "
-               "VALUES (1, ?, ?, NOW(6), NOW(6))",
+               "VALUES (1, ?, ?, NOW(), NOW())",
                {self.hostname, self.token}) > 0;
 }
 
 bool DriverLeaseStore::take_over_expired(const LeaseHolder& self, std::chrono::seconds lease) {
     return write(
-               "UPDATE active_node SET hostname = ?, token = ?, first_seen_active = NOW(6), "
-               "last_seen_active = NOW(6) WHERE anchor = 1 AND last_seen_active < NOW(6) - " +
+               "UPDATE active_node SET hostname = ?, token = ?, first_seen_active = NOW(), "
+               "last_seen_active = NOW() WHERE anchor = 1 AND last_seen_active <= NOW() - " +
                    interval(lease),
                {self.hostname, self.token}) > 0;
 }
 
 bool DriverLeaseStore::renew(const LeaseHolder& self) {
     return write(
-               "UPDATE active_node SET last_seen_active = NOW(6) "
+               "UPDATE active_node SET last_seen_active = NOW() "
                "WHERE anchor = 1 AND hostname = ? AND token = ?",
                {self.hostname, self.token}) > 0;
 }
 
 std::optional<ActiveRow> DriverLeaseStore::active(std::chrono::seconds lease) {
     auto results = driver_->query(
-        {Statement{"SELECT hostname, token, CASE WHEN last_seen_active >= NOW(6) - " +
+        {Statement{"SELECT hostname, token, CASE WHEN last_seen_active > NOW() - " +
                        interval(lease) + " THEN 1 ELSE 0 END FROM active_node WHERE anchor = 1",
                    {}}});
     if (results.empty() || results.front().rows.empty()) return std::nullopt;
@@ -76,7 +80,7 @@ std::optional<ActiveRow> DriverLeaseStore::active(std::chrono::seconds lease) {
 void DriverLeaseStore::force(const LeaseHolder& self) {
     write(
         "REPLACE INTO active_node (anchor, hostname, token, first_seen_active, last_seen_active) "
-        "VALUES (1, ?, ?, NOW(6), NOW(6))",
+        "VALUES (1, ?, ?, NOW(), NOW())",
         {self.hostname, self.token});
 }
 

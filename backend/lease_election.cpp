@@ -7,7 +7,18 @@
 namespace orcraft::backend {
 
 LeaseElection::LeaseElection(LeaseStore& store, ElectionOptions options)
-    : store_(store), options_(std::move(options)) {}
+    : store_(store),
+      options_(std::move(options)),
+      local_lease_(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+          options_.lease - store.resolution())) {
+    if (local_lease_ <= options_.tick)
+        spdlog::warn(
+            "shared backend: a lease of {} s leaves {} ms after the store's clock resolution, not "
+            "more than the {} ms tick: the active node cannot keep its lease",
+            options_.lease.count(),
+            std::chrono::duration_cast<std::chrono::milliseconds>(local_lease_).count(),
+            options_.tick.count());
+}
 
 void LeaseElection::fail(const std::string& why) {
     std::lock_guard lock(mu_);
@@ -131,7 +142,7 @@ ElectionState LeaseElection::state() const {
     } else {
         s.healthy = true;
     }
-    s.elected = s.healthy && elected_ && lease_sent_ && now < *lease_sent_ + options_.lease;
+    s.elected = s.healthy && elected_ && lease_sent_ && now < *lease_sent_ + local_lease_;
     if (s.healthy && active_ && (s.elected || !(*active_ == options_.self))) s.active = active_;
     return s;
 }

@@ -7,7 +7,7 @@
 // last renewal. Every tick, each node runs the same steps against the database, all timed by
 // the database server's clock:
 //   1. insert the anchor row with its own name (insert ignore): elected when a row was inserted;
-//   2. else take the row over when its last renewal is older than the lease: elected when a row
+//   2. else take the row over when its last renewal is as old as the lease: elected when a row
 //      changed;
 //   3. else renew the row when it names this node: still elected when it did;
 //   4. else not elected.
@@ -15,7 +15,8 @@
 // Staleness. A node never believes it is active on a lease that may have expired in the
 // database. It remembers the local monotonic time at which it *sent* the last statement that
 // wrote its lease (insert, take-over, renewal or grab); the database stamped that write no
-// earlier, so the database lease cannot end before that local time plus the lease. Once the
+// earlier, so the database lease cannot end before that local time plus the lease (less the
+// store's clock resolution, see LeaseStore::resolution()). Once the
 // local clock passes that point the node reports itself not elected, even when the election
 // thread is stuck in a hung query. A round that fails (error or timeout) steps down at once and
 // marks the node unhealthy; a healthy round heals both.
@@ -76,6 +77,10 @@ class LeaseStore {
     virtual void clear() = 0;
     // Graceful shutdown: deletes the anchor row when it names `self`.
     virtual void release(const LeaseHolder& self) = 0;
+    // The resolution of the store's clock. A row is expired once its age, in whole units of the
+    // resolution, reaches the lease; another node may then take it over as early as
+    // lease - resolution after the write, so a node counts its own lease as that much shorter.
+    virtual std::chrono::milliseconds resolution() const { return std::chrono::milliseconds(0); }
 };
 
 struct ElectionOptions {
@@ -120,6 +125,8 @@ class LeaseElection {
 
     LeaseStore& store_;
     ElectionOptions options_;
+    // How long after sending a lease write this node may count on it.
+    std::chrono::steady_clock::duration local_lease_;
     bool prepared_ = false;  // election thread only
     bool sit_out_ = false;   // election thread only
 

@@ -27,6 +27,8 @@ class FakeLeaseStore final : public backend::LeaseStore {
     // When set, renew() reports 0 rows even when it matched (a server that counts changed rows
     // only and a renewal that set the same value).
     bool renew_counts_zero = false;
+    // What resolution() reports (the fake's own clock is exact).
+    std::chrono::milliseconds clock_resolution{0};
 
     int prepared = 0;
     std::optional<backend::LeaseHolder> holder() const {
@@ -73,6 +75,7 @@ class FakeLeaseStore final : public backend::LeaseStore {
         enter("clear");
         row_.reset();
     }
+    std::chrono::milliseconds resolution() const override { return clock_resolution; }
     void release(const backend::LeaseHolder& self) override {
         enter("release");
         if (row_ && row_->holder == self) row_.reset();

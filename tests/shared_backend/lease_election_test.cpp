@@ -262,3 +262,16 @@ TEST_CASE("resign gives the lease up so another node wins its next round", "[lea
     a.resign();
     CHECK(w.store.holder()->token == "token-b");
 }
+
+TEST_CASE("a store clock with whole seconds shortens the lease a node counts on by one second",
+          "[lease_election]") {
+    World w;
+    w.store.clock_resolution = 1000ms;
+    auto& a = w.add("a");
+    a.tick();
+    REQUIRE(a.state().elected);
+    w.advance(3900ms);
+    CHECK(a.state().elected);
+    w.advance(100ms);  // 4 s: another node could already see a whole-second age of 5 s
+    CHECK_FALSE(a.state().elected);
+}
