@@ -23,8 +23,13 @@
 //    that the client gets to read the answer instead of a reset).
 //  - A client that closes its sending side is taken as gone: the connection closes at once and
 //    the answers to its requests still in the handler's hands are dropped.
-//  - A connection with nothing to do is closed after `idle_timeout`; one whose answer the client
-//    does not read within `write_timeout` is closed.
+//  - A new connection that sends nothing within `header_timeout`, or a kept one with nothing to do
+//    for `idle_timeout`, is closed without an answer. One whose answer the client does not take
+//    within `write_timeout` is closed. While more than 1 MiB of answers wait for the client to
+//    read them, no further pipelined request is dispatched (and reading stops once
+//    `max_pipelined` requests wait), so a client that sends without reading is pushed back.
+//  - Streamed bodies (Response::stream, see body_stream.hpp) are sent chunked, or delimited by the
+//    close for HTTP/1.0 clients.
 //  - Every response carries Content-Length, Content-Type (application/json unless the handler set
 //    another), and "Connection: close" when the server closes afterwards. HEAD responses carry the
 //    headers of the corresponding GET without the body.

@@ -286,3 +286,38 @@ TEST_CASE("a long pipeline is read in steps and answered in order", "[http][serv
     }
     sender.join();
 }
+
+TEST_CASE("an upgrade request gets a plain answer and a close", "[http][server]") {
+    TestServer s(echo_handler());
+    auto stream = s.connect();
+    stream.send_all(
+        "GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"
+        "\x81\x05hello",
+        2000ms);
+    auto resp = read_response(stream, 5000ms);
+    REQUIRE(resp.status == 200);
+    REQUIRE(resp.headers.get("Connection") == "close");
+    REQUIRE(stream.read_to_end(5000ms).empty());
+}
+
+TEST_CASE("stop may be called from a handler, from several threads, and twice", "[http][server]") {
+    auto server = std::make_unique<HttpServer>(ServerOptions{}, Handler{});
+    HttpServer* raw = server.get();
+    // Replace the handler-less server by one whose handler stops it.
+    server = std::make_unique<HttpServer>(ServerOptions{}, [&raw](Request, Responder r) {
+        r.respond(Response::json(200, "stopping"));
+        raw->stop();  // on the loop thread: starts the stop and returns
+    });
+    raw = server.get();
+    auto e = server->listen("127.0.0.1", 0);
+    HttpClient client("127.0.0.1", e.port);
+    auto resp = client.get("/stop");
+    REQUIRE(resp.status == 200);
+    std::thread a([&] { server->stop(); });
+    std::thread b([&] { server->stop(); });
+    a.join();
+    b.join();
+    server->stop();
+    REQUIRE_THROWS_AS(server->listen("127.0.0.1", 0), ListenError);
+    REQUIRE_THROWS_AS(TcpStream::connect("127.0.0.1", e.port, 500ms), ClientError);
+}

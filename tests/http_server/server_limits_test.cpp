@@ -91,7 +91,10 @@ TEST_CASE("a malformed request gets 400 JSON and a close", "[http][limits]") {
     for (std::string bad :
          {"GARBAGE\r\n\r\n", "GET / HTTP/1.1\r\nHost x\r\n\r\n",
           "GET /%zz HTTP/1.1\r\nHost: x\r\n\r\n", "POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n",
-          "GET / HTTP/2.0\r\nHost: x\r\n\r\n"}) {
+          "GET / HTTP/2.0\r\nHost: x\r\n\r\n",
+          // Ambiguous lengths, the stuff of request smuggling.
+          "POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
+          "POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"}) {
         INFO(bad);
         auto stream = s.connect();
         stream.send_all(bad, 2000ms);
