@@ -150,12 +150,15 @@ void Core::tick_election() {
 void Core::tick_heartbeat() {
     ++heartbeat_elapsed_;
     ++election_elapsed_;
+    ++leader_ticks_;
+    // Check-quorum, every tick: a leader steps down as soon as a majority has been silent for
+    // a whole election timeout, which is also how long members refuse other candidates.
+    if (cfg_.check_quorum && !quorum_active()) {
+        become_follower(term_, kNoNode);
+        return;
+    }
     if (election_elapsed_ >= cfg_.election_ticks) {
         election_elapsed_ = 0;
-        if (cfg_.check_quorum && !quorum_active()) {
-            become_follower(term_, kNoNode);
-            return;
-        }
         transferee_ = kNoNode;  // a transfer that did not finish within a timeout is abandoned
     }
     if (heartbeat_elapsed_ >= cfg_.heartbeat_ticks) {
@@ -168,14 +171,15 @@ void Core::tick_heartbeat() {
     }
 }
 
-bool Core::quorum_active() {
+bool Core::quorum_active() const {
     std::size_t active = 0;
     for (NodeId v : conf().voters) {
         auto it = progress_.find(v);
-        if (v == cfg_.id || (it != progress_.end() && it->second.recent_active)) ++active;
+        if (v == cfg_.id || (it != progress_.end() &&
+                             leader_ticks_ - it->second.last_active < cfg_.election_ticks)) {
+            ++active;
+        }
     }
-    for (auto& [id, pr] : progress_)
-        pr.recent_active = false;
     return active >= majority(conf().voters.size());
 }
 
@@ -223,9 +227,9 @@ void Core::become_leader() {
     role_ = Role::kLeader;
     lead_ = cfg_.id;
     on_conf_changed();
-    // Check-quorum counts only answers received in this term.
+    // The votes that elected us count as the first contact with the voters.
     for (auto& [id, pr] : progress_)
-        pr.recent_active = false;
+        pr.last_active = leader_ticks_;
     // A new leader appends an empty entry: committing it commits everything before it, and
     // is what allows reads and membership changes in this term.
     append_entry(EntryType::kNoop, {});
@@ -540,7 +544,7 @@ void Core::step_leader(const Message& m) {
 
 void Core::handle_append_resp(const Message& m) {
     Progress& pr = progress_.at(m.from);
-    pr.recent_active = true;
+    pr.last_active = leader_ticks_;
     if (m.reject) {
         Index next_try = m.reject_hint + 1;
         if (m.hint_term > 0) next_try = log_.find_conflict_by_term(m.reject_hint, m.hint_term) + 1;
@@ -585,7 +589,7 @@ void Core::handle_append_resp(const Message& m) {
 
 void Core::handle_heartbeat_resp(const Message& m) {
     Progress& pr = progress_.at(m.from);
-    pr.recent_active = true;
+    pr.last_active = leader_ticks_;
     if (pr.state == ProgressState::kProbe) pr.probe_sent = false;
     // Appends may have been lost (or the member restarted): a full window would otherwise
     // never drain. Freeing one slot lets the next append through; if the member misses
@@ -600,7 +604,7 @@ void Core::handle_heartbeat_resp(const Message& m) {
 
 void Core::handle_snapshot_resp(const Message& m) {
     Progress& pr = progress_.at(m.from);
-    pr.recent_active = true;
+    pr.last_active = leader_ticks_;
     if (pr.state != ProgressState::kSnapshot || m.snapshot.index != pr.snap.meta.index ||
         m.snapshot.term != pr.snap.meta.term) {
         return;  // an answer about an older transfer
@@ -664,9 +668,11 @@ bool Core::maybe_send_append(NodeId to, bool send_if_empty) {
         return false;
     }
     std::vector<Entry> entries;
-    if (pr.next <= log_.last_index())
+    if (pr.next <= log_.last_index()) {
         entries = log_.slice(pr.next, log_.last_index(), cfg_.max_append_bytes);
-    if (entries.empty() && !send_if_empty) return false;
+    }
+    const bool can_bump_commit = std::min(log_.commit(), prev) > pr.sent_commit;
+    if (entries.empty() && !send_if_empty && !can_bump_commit) return false;
     Message m;
     m.type = MessageType::kAppend;
     m.to = to;
@@ -674,6 +680,8 @@ bool Core::maybe_send_append(NodeId to, bool send_if_empty) {
     m.log_term = *prev_term;
     m.commit = log_.commit();
     const bool sent_entries = !entries.empty();
+    pr.sent_commit =
+        std::max(pr.sent_commit, std::min(m.commit, sent_entries ? entries.back().index : prev));
     if (sent_entries) {
         const Index last = entries.back().index;
         std::size_t bytes = 0;
@@ -717,6 +725,7 @@ void Core::bcast_heartbeat() {
         m.type = MessageType::kHeartbeat;
         m.to = id;
         m.commit = std::min(pr.match, log_.commit());
+        pr.sent_commit = std::max(pr.sent_commit, m.commit);
         m.read_seq = read_seq_;
         send(std::move(m));
     }
@@ -920,7 +929,7 @@ void Core::on_conf_changed() {
             pr.match = log_.stable();
             pr.state = ProgressState::kReplicate;
         }
-        pr.recent_active = true;  // new members get one check-quorum round of grace
+        pr.last_active = leader_ticks_;  // new members get one election timeout of grace
         progress_.emplace(id, std::move(pr));
     };
     add(cfg_.id);

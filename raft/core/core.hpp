@@ -147,7 +147,7 @@ class Core {
 
     void tick_election();
     void tick_heartbeat();
-    bool quorum_active();
+    bool quorum_active() const;
 
     void step_leader(const Message& m);
     void step_candidate(const Message& m);
@@ -190,6 +190,8 @@ class Core {
 
     int election_elapsed_ = 0;
     int heartbeat_elapsed_ = 0;
+    // Ticks counted while leader; members' last answers are stamped with it (check-quorum).
+    std::int64_t leader_ticks_ = 0;
     int randomized_timeout_ = 0;
     NodeId transferee_ = kNoNode;
     int transfer_elapsed_ = 0;

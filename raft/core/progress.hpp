@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <memory>
 #include <string>
@@ -52,9 +53,12 @@ struct Progress {
     ProgressState state = ProgressState::kProbe;
     // kProbe: a kAppend is outstanding; no other is sent until a response arrives.
     bool probe_sent = false;
-    // Set whenever the member answers; cleared by the leader's check-quorum round.
-    bool recent_active = false;
+    // The leader's tick count when the member last answered (check-quorum).
+    std::int64_t last_active = 0;
     Inflights inflights;
+    // The highest commit index sent to the member (in an append or a heartbeat), so that an
+    // empty append goes out when the member can learn a newer commit index.
+    Index sent_commit = 0;
     // Highest read round (Message::read_seq) this member acknowledged in the current term.
     std::uint64_t read_seq = 0;
 

@@ -1,10 +1,10 @@
 // orcraft-sim: runs the deterministic cluster simulation for a range of seeds.
 //
 //   orcraft-sim --seeds A..B [--nodes N] [--faults LIST] [--time SECONDS] [--jobs J]
-//               [--trace] [--plant-commit-bug]
+//               [--keep-going] [--trace] [--plant-commit-bug]
 //
-// Prints one summary line for the whole range; on a violation it prints the seed, the
-// violation and the trace of that seed's run (replayed with tracing on), and exits with 1.
+// Prints one summary line for the whole range; on a violation it prints the (lowest) failing
+// seed, the violation and the trace of that seed's run (replayed with tracing on), and exits 1.
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -21,21 +21,20 @@ using namespace orcraft::raft::sim;
 namespace {
 
 void usage() {
-    std::fprintf(
-        stderr,
-        "usage: orcraft-sim --seeds A..B [--nodes N] [--faults LIST] [--time SECONDS] [--jobs J]\n"
-        "                   [--trace] [--plant-commit-bug]\n"
-        "  --seeds A..B      run seeds A to B inclusive (or a single seed A)\n"
-        "  --nodes N         cluster size, 1 to 7 (default 3)\n"
-        "  --faults LIST     comma-separated: "
-        "net,partition,oneway,crash,disk,clock,member,transfer,\n"
-        "                    snapshot; or all (default) or none\n"
-        "  --time SECONDS    simulated seconds of faults per run (default 3); then faults heal "
-        "and\n"
-        "                    the cluster must converge within 20 simulated seconds\n"
-        "  --jobs J          worker threads (default 1); results do not depend on it\n"
-        "  --trace           print the trace of every run (use with one seed)\n"
-        "  --plant-commit-bug  enable the test-only protocol bug (the run must fail)\n");
+    std::fputs(
+        "usage: orcraft-sim --seeds A..B [--nodes N] [--faults LIST] [--time SECONDS]\n"
+        "                   [--jobs J] [--keep-going] [--trace] [--plant-commit-bug]\n"
+        "  --seeds A..B        run seeds A to B inclusive (or a single seed A)\n"
+        "  --nodes N           cluster size, 1 to 7 (default 3)\n"
+        "  --faults LIST       comma-separated list of: net, partition, oneway, crash, disk,\n"
+        "                      clock, member, transfer, snapshot; or all (default) or none\n"
+        "  --time SECONDS      simulated seconds of faults per run (default 10); then every\n"
+        "                      fault heals and the cluster must converge within 20 s\n"
+        "  --jobs J            worker threads (default 1); results do not depend on it\n"
+        "  --keep-going        run every seed even after a violation (reports the count)\n"
+        "  --trace             print the trace of every run (use with one seed)\n"
+        "  --plant-commit-bug  enable the test-only protocol bug (the run must fail)\n",
+        stderr);
 }
 
 bool parse_range(const std::string& s, std::uint64_t& a, std::uint64_t& b) {
@@ -60,6 +59,7 @@ int main(int argc, char** argv) {
     SimOptions base;
     int jobs = 1;
     bool trace_all = false;
+    bool keep_going = false;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         auto value = [&]() -> std::string {
@@ -97,6 +97,8 @@ int main(int argc, char** argv) {
             jobs = std::max(1, std::atoi(value().c_str()));
         } else if (a == "--trace") {
             trace_all = true;
+        } else if (a == "--keep-going") {
+            keep_going = true;
         } else if (a == "--plant-commit-bug") {
             base.plant_commit_bug = true;
         } else {
@@ -108,7 +110,8 @@ int main(int argc, char** argv) {
     const auto started = std::chrono::steady_clock::now();
     std::atomic<std::uint64_t> next{first};
     std::atomic<std::uint64_t> events{0}, writes{0}, reads{0}, leaders{0}, snapshots{0}, changes{0};
-    std::atomic<std::uint64_t> failed_seed{0};
+    std::uint64_t failed_seed = 0;  // guarded by out_mu
+    std::uint64_t violations = 0;   // guarded by out_mu
     std::atomic<bool> stop{false};
     std::mutex out_mu;
     double worst_converge = 0;
@@ -135,12 +138,9 @@ int main(int argc, char** argv) {
                                 line.c_str());
             }
             if (!r.ok) {
-                std::uint64_t expected = 0;
-                if (failed_seed.compare_exchange_strong(expected, seed) ||
-                    seed < failed_seed.load()) {
-                    failed_seed = seed;
-                }
-                stop = true;
+                ++violations;
+                if (failed_seed == 0 || seed < failed_seed) failed_seed = seed;
+                if (!keep_going) stop = true;
             }
         }
     };
@@ -153,11 +153,11 @@ int main(int argc, char** argv) {
     const double elapsed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
-    const std::uint64_t bad = failed_seed.load();
+    const std::uint64_t bad = failed_seed;
     std::printf(
         "seeds=%llu..%llu nodes=%d faults=%s time=%gs events=%llu acked_writes=%llu "
         "checked_reads=%llu "
-        "leaders=%llu snapshots=%llu conf_changes=%llu max_converge=%.2fs violations=%d "
+        "leaders=%llu snapshots=%llu conf_changes=%llu max_converge=%.2fs violations=%llu "
         "elapsed=%.1fs\n",
         static_cast<unsigned long long>(first), static_cast<unsigned long long>(last), base.nodes,
         faults_to_string(base.faults).c_str(), base.fault_seconds,
@@ -166,7 +166,8 @@ int main(int argc, char** argv) {
         static_cast<unsigned long long>(reads.load()),
         static_cast<unsigned long long>(leaders.load()),
         static_cast<unsigned long long>(snapshots.load()),
-        static_cast<unsigned long long>(changes.load()), worst_converge, bad ? 1 : 0, elapsed);
+        static_cast<unsigned long long>(changes.load()), worst_converge,
+        static_cast<unsigned long long>(violations), elapsed);
     if (!bad) return 0;
 
     // Replay the failing seed with tracing on: the run is deterministic, so it fails the same way.

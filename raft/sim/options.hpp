@@ -33,7 +33,7 @@ struct SimOptions {
     std::uint32_t faults = kAllFaults;
     // Simulated seconds of faults; afterwards every fault heals and the cluster must converge
     // within heal_seconds.
-    double fault_seconds = 3.0;
+    double fault_seconds = 10.0;
     double heal_seconds = 20.0;
     // Record a readable trace (slower); the trace hash is computed either way.
     bool trace = false;

@@ -24,6 +24,7 @@ constexpr Time kTickPeriod = 10 * kMs;
 
 enum class EventKind : std::uint8_t {
     kCrash,
+    kIsolate,
     kTick,
     kDeliver,
     kDiskDone,
@@ -420,9 +421,14 @@ void Simulation::after(SimNode& n) {
             ++result_.leaders;
             // Nemesis: kill a fresh leader before it finishes replicating. Short-lived leaders
             // with divergent uncommitted suffixes are what the subtle commit bugs need.
-            if (has(kFaultCrash) && now_ < fault_end_ && rng_.chance(leader_kill_)) {
-                schedule(now_ + rng_.range(0, 30 * kMs), EventKind::kCrash, static_cast<int>(n.id),
-                         n.inc);
+            if (now_ < fault_end_ && rng_.chance(leader_kill_)) {
+                const bool isolate =
+                    has(kFaultPartition) && (!has(kFaultCrash) || rng_.chance(0.5));
+                if (isolate || has(kFaultCrash)) {
+                    schedule(now_ + rng_.range(0, 30 * kMs),
+                             isolate ? EventKind::kIsolate : EventKind::kCrash,
+                             static_cast<int>(n.id), n.inc);
+                }
             }
         }
         trace(who(n) + " is " + to_string(c.role()) + " in term " + std::to_string(c.term()));
@@ -444,6 +450,17 @@ void Simulation::handle(const Event& ev) {
             crash(n);
             schedule(now_ + rng_.range(20 * kMs, 1000 * kMs), EventKind::kRestart,
                      static_cast<int>(n.id));
+            return;
+        }
+        case EventKind::kIsolate: {
+            SimNode& n = nodes_[ev.node];
+            if (!n.up || ev.inc != n.inc || healed_) return;
+            for (std::size_t other = 1; other < cut_.size(); ++other) {
+                if (other == n.id) continue;
+                cut_[n.id][other] = true;
+                cut_[other][n.id] = true;
+            }
+            trace(who(n) + " is isolated from every other node");
             return;
         }
         case EventKind::kTick: {
