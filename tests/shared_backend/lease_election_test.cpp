@@ -1,7 +1,9 @@
 // The decisions of the lease election, against an in-memory store and a clock the test moves.
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "backend/lease_election.hpp"
@@ -274,4 +276,44 @@ TEST_CASE("a store clock with whole seconds shortens the lease a node counts on 
     CHECK(a.state().elected);
     w.advance(100ms);  // 4 s: another node could already see a whole-second age of 5 s
     CHECK_FALSE(a.state().elected);
+}
+
+TEST_CASE("the runner ticks on its own thread and runs commands between rounds",
+          "[lease_election]") {
+    using Clock = std::chrono::steady_clock;
+    FakeLeaseStore store{[] { return Clock::now(); }};
+    std::atomic<int> rounds{0};
+    store.on_call = [&](const std::string& call) {
+        if (call == "insert_anchor") ++rounds;
+    };
+    ElectionOptions o;
+    o.self = LeaseHolder{"host-a", "token-a"};
+    o.lease = 5s;
+    o.tick = 10ms;
+    LeaseElection election(store, o);
+    orcraft::backend::ElectionRunner runner(election);
+
+    const auto eventually = [](auto condition) {
+        const auto until = Clock::now() + 5s;
+        while (!condition()) {
+            if (Clock::now() > until) return false;
+            std::this_thread::sleep_for(5ms);  // polling interval of the deadline loop
+        }
+        return true;
+    };
+    CHECK(eventually([&] { return election.state().elected; }));
+    CHECK(eventually([&] { return rounds.load() >= 5; }));
+
+    std::atomic<bool> ran{false};
+    REQUIRE(runner.post([&] {
+        election.reelect();
+        ran = true;
+    }));
+    CHECK(eventually([&] { return ran.load(); }));
+    // After sitting out one round, the lone node is elected again.
+    CHECK(eventually([&] { return election.state().elected; }));
+
+    runner.stop();  // joins: the store is the test's alone again
+    CHECK_FALSE(runner.post([] {}));
+    CHECK(store.holder());
 }
