@@ -1,0 +1,128 @@
+// orcraft-bench: a load generator for orcraft's SQL API (and etcd's JSON gateway). See usage().
+//
+// The main thread prepares the target, starts the load threads, prints a progress line every
+// second and the final table. Every number comes from snapshots of the threads' counters: the
+// snapshot at the end of the warmup is subtracted from the one at the end of the run.
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include "bench/orcraft_bench/load_thread.hpp"
+#include "bench/orcraft_bench/options.hpp"
+#include "bench/orcraft_bench/report.hpp"
+#include "bench/orcraft_bench/requests.hpp"
+#include "bench/orcraft_bench/setup.hpp"
+
+using namespace orcraft::bench;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+StatsSnapshot snapshot(const std::vector<std::unique_ptr<LoadThread>>& threads) {
+    StatsSnapshot total;
+    for (const auto& t : threads)
+        total.add(t->stats().snapshot());
+    return total;
+}
+
+double seconds_between(Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration<double>(b - a).count();
+}
+
+int run(const Options& options) {
+    RequestFactory factory(options);
+    const auto targets = resolve(options.urls);
+    run_setup(options, factory, std::chrono::seconds(30));
+
+    std::vector<std::vector<std::uint32_t>> shares(static_cast<std::size_t>(options.threads));
+    for (int c = 0; c < options.clients; ++c)
+        shares[static_cast<std::size_t>(c % options.threads)].push_back(
+            static_cast<std::uint32_t>(c));
+    std::vector<std::unique_ptr<LoadThread>> threads;
+    for (auto& share : shares)
+        threads.push_back(
+            std::make_unique<LoadThread>(options, factory, targets, std::move(share)));
+
+    const auto start = Clock::now();
+    for (auto& t : threads)
+        t->start();
+    const auto warmup_end = start + std::chrono::duration_cast<Clock::duration>(
+                                        std::chrono::duration<double>(options.warmup_s));
+    const auto end = warmup_end + std::chrono::duration_cast<Clock::duration>(
+                                      std::chrono::duration<double>(options.duration_s));
+
+    StatsSnapshot base;  // at the end of the warmup
+    Clock::time_point base_time = start;
+    StatsSnapshot previous;
+    Clock::time_point previous_time = start;
+    bool measuring = options.warmup_s == 0;
+    auto next_tick = start + std::chrono::seconds(1);
+    for (;;) {
+        auto wake = std::min({next_tick, measuring ? end : warmup_end});
+        std::this_thread::sleep_until(wake);  // pacing of the progress lines, not synchronisation
+        const auto now = Clock::now();
+        auto current = snapshot(threads);
+        if (!measuring && now >= warmup_end) {
+            measuring = true;
+            base = current;
+            base_time = now;
+        }
+        if (now >= next_tick) {
+            if (options.progress) {
+                std::cerr << progress_line(seconds_between(start, now),
+                                           !measuring || now < warmup_end, current.since(previous),
+                                           seconds_between(previous_time, now))
+                          << '\n';
+            }
+            previous = current;
+            previous_time = now;
+            next_tick += std::chrono::seconds(1);
+        }
+        if (measuring && now >= end) {
+            Summary summary;
+            summary.seconds = seconds_between(base_time, now);
+            summary.stats = current.since(base);
+            for (auto& t : threads)
+                t->stop();
+            std::cout << final_table(options, summary);
+            if (options.json) std::cout << json_summary(options, summary).dump() << '\n';
+            std::cout.flush();
+            if (options.ack_log) {
+                std::ofstream log(*options.ack_log, std::ios::trunc);
+                for (auto& t : threads)
+                    for (auto id : t->acknowledged())
+                        log << id << '\n';
+                if (!log.flush()) throw std::runtime_error("cannot write " + *options.ack_log);
+            }
+            return 0;
+        }
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options options;
+    try {
+        options = parse_options(argc, argv);
+    } catch (const OptionError& e) {
+        if (std::string(e.what()).empty()) {
+            std::cout << usage();
+            return 0;
+        }
+        std::cerr << "orcraft-bench: " << e.what() << '\n';
+        return 2;
+    }
+    try {
+        return run(options);
+    } catch (const std::exception& e) {
+        spdlog::error("{}", e.what());
+        return 1;
+    }
+}
