@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <random>
 #include <thread>
 
 #include "shared_cluster.hpp"
@@ -27,8 +28,15 @@ TEST_CASE("shared backend: kill -9 of the active node, another takes over within
     REQUIRE(leader);
 
     std::vector<double> times;
+    std::mt19937 rng{std::random_device{}()};
+    std::uniform_int_distribution<int> phase_ms(0, static_cast<int>(kTick * 1000) - 1);
     for (int round = 1; round <= kRounds; ++round) {
         const auto killed = *leader;
+        // The nodes started (and restart) together, so their rounds are in step with this loop;
+        // killing at a random point of the active node's tick samples every phase, as a real
+        // crash would. This wait is part of the scenario, not a synchronisation.
+        const auto phase = std::chrono::milliseconds(phase_ms(rng));
+        std::this_thread::sleep_for(phase);
         const auto at = std::chrono::steady_clock::now();
         cluster.kill9(killed);
         std::optional<std::size_t> next;
@@ -48,8 +56,10 @@ TEST_CASE("shared backend: kill -9 of the active node, another takes over within
         REQUIRE(next);
         CHECK(*next != killed);
         times.push_back(seconds);
-        std::printf("takeover round %d: %.3f s (node %zu killed, node %zu active)\n", round,
-                    seconds, killed, *next);
+        std::printf(
+            "takeover round %d: %.3f s (node %zu killed after a random %lld ms wait, node "
+            "%zu active)\n",
+            round, seconds, killed, static_cast<long long>(phase.count()), *next);
         CHECK(seconds <= kLease + kTick + kSlack);
         // The killed node comes back as a new process and does not disturb the active one.
         cluster.restart(killed);
