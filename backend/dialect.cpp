@@ -608,6 +608,15 @@ void Translator::insert(bool replace) {
     if (!op(body, "(") && !word(body, "VALUES") && !word(body, "VALUE") && !word(body, "SELECT")) {
         throw DialectError("syntax error near '" + tok(body).text + "'");
     }
+    if (!has_select) {
+        std::size_t v = body;
+        if (op(v, "(")) {
+            v = match_[v] + 1;
+        }
+        if (word(v, "VALUES") || word(v, "VALUE")) {
+            out_.value_rows = split_commas(v + 1, odku).size();
+        }
+    }
     in_insert_ = true;
     std::string sql =
         head + " INTO " + quote_ident_sqlite(out_.table) + " " + render_text(body, odku);

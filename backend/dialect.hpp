@@ -51,6 +51,8 @@ struct Translation {
     std::string table;
     // INSERT/REPLACE: the column list as written (unquoted), empty when the statement has none.
     std::vector<std::string> columns;
+    // INSERT/REPLACE ... VALUES: the number of rows in the VALUES list; 0 for INSERT ... SELECT.
+    std::size_t value_rows = 0;
     // Number of '?' placeholders the statement expects.
     std::size_t placeholders = 0;
     // The SQLite statements to run, in order. DML gives exactly one, carrying all placeholders;

@@ -99,6 +99,10 @@ TEST_CASE("INSERT IGNORE, REPLACE and ON DUPLICATE KEY UPDATE") {
     t = to_sqlite(
         "INSERT INTO t (a, b) VALUES (1, 2) ON DUPLICATE KEY UPDATE b = VALUES(b), c = c + 1");
     CHECK(t.verb == Verb::Upsert);
+    CHECK(t.value_rows == 1);
+    CHECK(t.columns == std::vector<std::string>{"a", "b"});
+    CHECK(to_sqlite("INSERT INTO t VALUES (1), (2), (3)").value_rows == 3);
+    CHECK(to_sqlite("INSERT INTO t (a) SELECT b FROM u").value_rows == 0);
     CHECK(t.sqlite[0] ==
           "INSERT INTO \"t\" (a , b) VALUES (1 , 2) ON CONFLICT DO UPDATE SET b = "
           "excluded.\"b\" , c = c + 1");
@@ -157,7 +161,8 @@ TEST_CASE("CREATE TABLE maps types, keys and options") {
           "\"score\" REAL CHECK (\"score\" IS NULL OR (typeof(\"score\") = 'real')), "
           "\"created\" TIMESTAMP TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP CHECK (\"created\" IS "
           "NULL OR (\"created\" IS "
-          "strftime('%Y-%m-%d %H:%M:%S', \"created\", '+0 seconds') AND \"created\" BETWEEN '1970-01-01 "
+          "strftime('%Y-%m-%d %H:%M:%S', \"created\", '+0 seconds') AND \"created\" BETWEEN "
+          "'1970-01-01 "
           "00:00:01' AND "
           "'2038-01-19 03:14:07')), "
           "\"data\" BLOB)");
