@@ -70,6 +70,16 @@ std::unique_ptr<backend::LeaseStore> open_lease_store(const backend::Config& con
         std::make_unique<storage_mysql::MysqlDriver>(options));
 }
 
+// The client connections of a shared-backend node. Its writes are unlogged (no exactly-once
+// replay to wait for), so a lost connection is retried for the connect timeout only, and a
+// request during an outage fails promptly instead of holding the writer for the default
+// reconnect deadline.
+std::unique_ptr<backend::Driver> open_shared_driver(const backend::Config& config) {
+    auto options = mysql_options(config);
+    options.reconnect_deadline_seconds = options.connect_timeout_seconds;
+    return std::make_unique<storage_mysql::MysqlDriver>(options);
+}
+
 }  // namespace
 
 std::unique_ptr<backend::Driver> open_driver(const backend::Config& config) {
@@ -102,8 +112,12 @@ int run_node(const backend::Config& config) {
     const bool shared_backend = !config.is_sqlite();
     std::unique_ptr<backend::LeaseStore> lease_store;
     try {
-        driver = open_driver(config);
-        if (shared_backend) lease_store = open_lease_store(config);
+        if (shared_backend) {
+            driver = open_shared_driver(config);
+            lease_store = open_lease_store(config);
+        } else {
+            driver = open_driver(config);
+        }
     } catch (const std::exception& e) {
         spdlog::critical("cannot open the {} backend: {}", config.is_sqlite() ? "sqlite" : "mysql",
                          e.what());
