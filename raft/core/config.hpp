@@ -59,6 +59,10 @@ struct Config {
     // counting replicas (Raft paper 5.4.2, figure 8), which can lose committed entries. Exists
     // so that the simulator can prove it detects such bugs. Never enable it elsewhere.
     bool testing_commit_previous_term_by_count = false;
+    // TEST ONLY. Plants another known bug: the leader answers ReadIndex requests at once,
+    // without confirming with a majority that it is still the leader, so a deposed leader can
+    // serve stale reads. Never enable it elsewhere.
+    bool testing_read_without_quorum = false;
 
     // Returns an empty string if the configuration is usable, otherwise what is wrong.
     std::string validate() const;

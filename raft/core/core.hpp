@@ -169,6 +169,7 @@ class Core {
     bool maybe_commit();
     void on_commit_advanced();
     void release_reads();
+    void answer_read(PendingRead r);
     void append_entry(EntryType type, std::string data);
 
     void rebuild_conf_from(Index from);

@@ -1,7 +1,7 @@
 // orcraft-sim: runs the deterministic cluster simulation for a range of seeds.
 //
 //   orcraft-sim --seeds A..B [--nodes N] [--faults LIST] [--time SECONDS] [--jobs J]
-//               [--keep-going] [--trace] [--plant-commit-bug]
+//               [--keep-going] [--trace] [--plant-commit-bug] [--plant-read-bug]
 //
 // Prints one summary line for the whole range; on a violation it prints the (lowest) failing
 // seed, the violation and the trace of that seed's run (replayed with tracing on), and exits 1.
@@ -24,6 +24,7 @@ void usage() {
     std::fputs(
         "usage: orcraft-sim --seeds A..B [--nodes N] [--faults LIST] [--time SECONDS]\n"
         "                   [--jobs J] [--keep-going] [--trace] [--plant-commit-bug]\n"
+        "                   [--plant-read-bug]\n"
         "  --seeds A..B        run seeds A to B inclusive (or a single seed A)\n"
         "  --nodes N           cluster size, 1 to 7 (default 3)\n"
         "  --faults LIST       comma-separated list of: net, partition, oneway, crash, disk,\n"
@@ -33,7 +34,8 @@ void usage() {
         "  --jobs J            worker threads (default 1); results do not depend on it\n"
         "  --keep-going        run every seed even after a violation (reports the count)\n"
         "  --trace             print the trace of every run (use with one seed)\n"
-        "  --plant-commit-bug  enable the test-only protocol bug (the run must fail)\n",
+        "  --plant-commit-bug  plant the test-only commit bug (the run must fail)\n"
+        "  --plant-read-bug    plant the test-only stale-read bug (the run must fail)\n",
         stderr);
 }
 
@@ -101,6 +103,8 @@ int main(int argc, char** argv) {
             keep_going = true;
         } else if (a == "--plant-commit-bug") {
             base.plant_commit_bug = true;
+        } else if (a == "--plant-read-bug") {
+            base.plant_read_bug = true;
         } else {
             usage();
             return 2;

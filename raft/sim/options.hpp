@@ -39,6 +39,8 @@ struct SimOptions {
     bool trace = false;
     // Plants Config::testing_commit_previous_term_by_count in every core.
     bool plant_commit_bug = false;
+    // Plants Config::testing_read_without_quorum in every core.
+    bool plant_read_bug = false;
 };
 
 struct SimResult {

@@ -181,6 +181,7 @@ Config Simulation::node_config(const SimNode& n) const {
     c.max_inflight_msgs = max_inflight_;
     c.snapshot_chunk_bytes = chunk_bytes_;
     c.testing_commit_previous_term_by_count = opt_.plant_commit_bug;
+    c.testing_read_without_quorum = opt_.plant_read_bug;
     return c;
 }
 

@@ -89,3 +89,28 @@ TEST_CASE("simulator: the planted commit bug is found within a bounded number of
     INFO(clean.violation);
     REQUIRE(clean.ok);
 }
+
+TEST_CASE("simulator: a planted stale-read bug is found by the linearizability check",
+          "[raft][sim][planted]") {
+    // A leader that answers ReadIndex without a quorum round serves stale reads once it has
+    // been deposed without noticing (a pause, a partition).
+    SimOptions o;
+    o.nodes = 3;
+    o.plant_read_bug = true;
+    std::uint64_t found = 0;
+    std::string violation;
+    for (std::uint64_t seed = 1; seed <= 2000 && found == 0; ++seed) {
+        o.seed = seed;
+        const SimResult r = run_simulation(o);
+        if (!r.ok) {
+            found = seed;
+            violation = r.violation;
+        }
+    }
+    INFO("first failing seed " << found << ": " << violation);
+    REQUIRE(found != 0);
+    REQUIRE(violation.find("linearizability") != std::string::npos);
+    o.seed = found;
+    o.plant_read_bug = false;
+    REQUIRE(run_simulation(o).ok);
+}
