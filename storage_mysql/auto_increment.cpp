@@ -81,12 +81,10 @@ void AutoIncrementKeeper::record(Session& s, const std::set<std::string>& tables
         const std::int64_t max_id = s.query_int("SELECT COALESCE(MAX(" + quote_identifier(col) +
                                                 "), 0) FROM " + quote_identifier(table));
         const std::int64_t next = std::max(before, max_id + 1);
-        std::unique_ptr<sql::PreparedStatement> st(s.conn->prepareStatement(
-            "INSERT INTO orcraft_autoinc (table_name, next_value) VALUES (?, ?) "
-            "ON DUPLICATE KEY UPDATE next_value = VALUES(next_value)"));
-        st->setString(1, table);
-        st->setInt64(2, next);
-        st->executeUpdate();
+        s.exec(
+            interpolate("INSERT INTO orcraft_autoinc (table_name, next_value) VALUES (?, ?) "
+                        "ON DUPLICATE KEY UPDATE next_value = VALUES(next_value)",
+                        {table, next}));
         pending_[table] = next;
     }
 }
@@ -123,8 +121,19 @@ void AutoIncrementKeeper::rolled_back() {
 void AutoIncrementKeeper::repair(Session& s, const std::set<std::string>& tables) {
     std::unique_ptr<sql::Statement> st(s.conn->createStatement());
     std::vector<std::pair<std::string, std::int64_t>> lower;
+    std::string query = kInnodbCounters;
+    if (!tables.empty()) {
+        // Naming the tables lets the server open only those instead of every table.
+        std::string list;
+        std::vector<backend::Value> names;
+        for (const auto& t : tables) {
+            list += list.empty() ? "?" : ", ?";
+            names.emplace_back(t);
+        }
+        query = interpolate(query + " AND TABLE_NAME IN (" + list + ")", names);
+    }
     {
-        std::unique_ptr<sql::ResultSet> rs(st->executeQuery(kInnodbCounters));
+        std::unique_ptr<sql::ResultSet> rs(st->executeQuery(query));
         while (rs->next()) {
             const std::string table = rs->getString(1);
             if (!tables.empty() && tables.count(table) == 0) continue;

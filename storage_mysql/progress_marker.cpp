@@ -46,16 +46,13 @@ Marker load_marker(Session& session) {
 }
 
 void store_marker(Session& session, const Marker& m) {
-    std::unique_ptr<sql::PreparedStatement> stmt(session.conn->prepareStatement(
+    // One round trip: a text statement with literals rather than prepare, execute and close.
+    // Indexes stay far below 2^63, so they travel as signed integers.
+    session.exec(interpolate(
         "UPDATE orcraft_applied_index SET applied_index = ?, pending_index = ?, "
-        "pending_step = ?, pending_fingerprint = ?, results = ?, undo_log = ? WHERE id = 1"));
-    stmt->setUInt64(1, m.applied);
-    stmt->setUInt64(2, m.pending_index);
-    stmt->setUInt64(3, m.pending_step);
-    stmt->setString(4, m.pending_fingerprint);
-    stmt->setString(5, m.results);
-    stmt->setString(6, m.undo);
-    stmt->executeUpdate();
+        "pending_step = ?, pending_fingerprint = ?, results = ?, undo_log = ? WHERE id = 1",
+        {static_cast<std::int64_t>(m.applied), static_cast<std::int64_t>(m.pending_index),
+         static_cast<std::int64_t>(m.pending_step), m.pending_fingerprint, m.results, m.undo}));
 }
 
 std::string encode_results(const std::vector<backend::ExecResult>& results) {
