@@ -295,9 +295,9 @@ TEST_CASE("shared-backend tick must be at most half the lease", "[config][valida
     CHECK_NOTHROW(
         load_json(dir, R"({"SharedBackendLeaseSeconds": 2, "SharedBackendTickMillis": 1000})"));
     CHECK_THROWS_WITH(
-        load_json(dir, R"({"SharedBackendLeaseSeconds": 1, "SharedBackendTickMillis": 1000})"),
-        "SharedBackendTickMillis (1000) must be at most half of SharedBackendLeaseSeconds (1 s)");
+        load_json(dir, R"({"SharedBackendLeaseSeconds": 3, "SharedBackendTickMillis": 2000})"),
+        "SharedBackendTickMillis (2000) must be at most half of SharedBackendLeaseSeconds (3 s)");
     // Not checked where shared-backend mode does not apply.
     CHECK_NOTHROW(load_json(dir, R"({"BackendDB": "sqlite", "SQLite3DataFile": "x",
-                                     "SharedBackendLeaseSeconds": 1, "SharedBackendTickMillis": 1000})"));
+                                     "SharedBackendLeaseSeconds": 3, "SharedBackendTickMillis": 2000})"));
 }
