@@ -44,7 +44,6 @@ namespace {
 // Thrown inside execute() to abort the batch for a deterministic statement error.
 struct StatementFailure {
     std::string message;
-    int code = SQLITE_ERROR;  // the SQLite result code, when the engine reported the failure
 };
 
 void update_hook(void* arg, int op, const char* db, const char* table, sqlite3_int64 rowid) {
@@ -279,11 +278,6 @@ ExecResult SqliteDriver::run_statement(const Statement& st, std::size_t position
             throw StatementFailure{msg};
         }
     }
-    reservation_.reset();
-    if (tr.value_rows > 0 && generates_ids(tr)) {
-        reservation_.emplace(tr.table,
-                             read_sequence(tr.table) + static_cast<std::int64_t>(tr.value_rows));
-    }
     counters_->reset(tr.table);
     std::int64_t changes = 0;
     for (std::size_t k = 0; k < tr.sqlite.size(); ++k) {
@@ -309,7 +303,7 @@ ExecResult SqliteDriver::run_statement(const Statement& st, std::size_t position
             if (is_backend_failure(rc)) {
                 throw BackendError("SQLite: " + msg);
             }
-            throw StatementFailure{msg, rc};
+            throw StatementFailure{msg};
         }
         if (k == 0) {
             changes = sqlite3_changes64(db);
@@ -337,100 +331,44 @@ ExecResult SqliteDriver::run_statement(const Statement& st, std::size_t position
             break;
         default:
             r.rows_affected = 0;  // DDL, like MySQL
-            autoinc_columns_.clear();
             break;
     }
-    if (reservation_) {
-        // InnoDB reserved value_rows values for the statement, used or not (rows skipped by
-        // IGNORE or updated by an upsert keep theirs consumed): move the counter past them.
-        if (read_sequence(tr.table) < reservation_->second) {
-            write_sequence(tr.table, reservation_->second);
-        }
-        note_reservation();
-    }
-    if (c.inserted > 0 && generates_ids(tr)) {
-        r.last_insert_id = c.first_insert;
-    }
-    return r;
-}
-
-std::optional<std::string> SqliteDriver::autoinc_column(const std::string& table) {
-    if (auto it = autoinc_columns_.find(table); it != autoinc_columns_.end()) {
-        return it->second;
-    }
-    std::optional<std::string> col;
-    int rc = SQLITE_OK;
-    // The translator writes AUTOINCREMENT only on the AUTO_INCREMENT column, the primary key.
-    sqlite3_stmt* q = writer_->prepare(
-        "SELECT p.name FROM sqlite_master m, pragma_table_info(m.name) p WHERE m.type = 'table' "
-        "AND "
-        "m.name = ? AND m.sql LIKE '%AUTOINCREMENT%' AND p.pk = 1",
-        rc);
-    if (q == nullptr) {
-        throw BackendError("SQLite: " + writer_->last_error());
-    }
-    sqlite3_bind_text(q, 1, table.c_str(), -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(q) == SQLITE_ROW) {
-        col = reinterpret_cast<const char*>(sqlite3_column_text(q, 0));
-    }
-    sqlite3_reset(q);
-    autoinc_columns_.emplace(table, col);
-    return col;
-}
-
-bool SqliteDriver::generates_ids(const dialect::Translation& tr) {
     const bool inserting = tr.verb == dialect::Verb::Insert ||
                            tr.verb == dialect::Verb::InsertIgnore ||
                            tr.verb == dialect::Verb::Upsert || tr.verb == dialect::Verb::Replace;
-    if (!inserting) {
-        return false;
-    }
-    const auto col = autoinc_column(tr.table);
-    if (!col) {
-        return false;
-    }
-    return std::none_of(tr.columns.begin(), tr.columns.end(), [&](const std::string& c) {
-        return sqlite3_stricmp(c.c_str(), col->c_str()) == 0;
-    });
-}
-
-std::int64_t SqliteDriver::read_sequence(const std::string& table) {
-    int rc = SQLITE_OK;
-    sqlite3_stmt* q = writer_->prepare("SELECT seq FROM sqlite_sequence WHERE name = ?", rc);
-    if (q == nullptr) {
-        throw BackendError("SQLite: " + writer_->last_error());
-    }
-    sqlite3_bind_text(q, 1, table.c_str(), -1, SQLITE_TRANSIENT);
-    const std::int64_t v = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
-    sqlite3_reset(q);
-    return v;
-}
-
-void SqliteDriver::write_sequence(const std::string& table, std::int64_t value) {
-    int rc = SQLITE_OK;
-    for (const char* sql : {"UPDATE sqlite_sequence SET seq = ?2 WHERE name = ?1",
-                            "INSERT INTO sqlite_sequence (name, seq) VALUES (?1, ?2)"}) {
-        sqlite3_stmt* q = writer_->prepare(sql, rc);
-        if (q == nullptr) {
-            throw BackendError("SQLite: " + writer_->last_error());
+    if (inserting && c.inserted > 0) {
+        // Does the table have an AUTO_INCREMENT column, and did the statement leave it to be
+        // generated (not named in the column list)?
+        int rc = SQLITE_OK;
+        sqlite3_stmt* q = writer_->prepare("SELECT 1 FROM sqlite_sequence WHERE name = ?", rc);
+        bool autoinc = false;
+        if (q != nullptr) {
+            sqlite3_bind_text(q, 1, tr.table.c_str(), -1, SQLITE_TRANSIENT);
+            autoinc = sqlite3_step(q) == SQLITE_ROW;
+            sqlite3_reset(q);
         }
-        sqlite3_bind_text(q, 1, table.c_str(), -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(q, 2, value);
-        rc = sqlite3_step(q);
-        sqlite3_reset(q);
-        if (rc != SQLITE_DONE) {
-            throw BackendError("SQLite: " + writer_->last_error());
+        bool explicit_id = false;
+        if (autoinc && !tr.columns.empty()) {
+            sqlite3_stmt* pk =
+                writer_->prepare("SELECT name FROM pragma_table_info(?) WHERE pk = 1", rc);
+            if (pk != nullptr) {
+                sqlite3_bind_text(pk, 1, tr.table.c_str(), -1, SQLITE_TRANSIENT);
+                if (sqlite3_step(pk) == SQLITE_ROW) {
+                    const std::string name =
+                        reinterpret_cast<const char*>(sqlite3_column_text(pk, 0));
+                    explicit_id = std::any_of(
+                        tr.columns.begin(), tr.columns.end(), [&](const std::string& col) {
+                            return sqlite3_stricmp(col.c_str(), name.c_str()) == 0;
+                        });
+                }
+                sqlite3_reset(pk);
+            }
         }
-        if (sqlite3_changes(writer_->db()) > 0) {
-            return;
+        if (autoinc && !explicit_id) {
+            r.last_insert_id = c.first_insert;
         }
     }
-}
-
-void SqliteDriver::note_reservation() {
-    auto& v = batch_reservations_[reservation_->first];
-    v = std::max(v, reservation_->second);
-    reservation_.reset();
+    return r;
 }
 
 BatchOutcome SqliteDriver::execute(const std::vector<Statement>& batch, const backend::Stamp& stamp,
@@ -448,8 +386,6 @@ BatchOutcome SqliteDriver::execute(const std::vector<Statement>& batch, const ba
     } scope(*vfs_, stamp.unix_micros);
 
     try {
-        batch_reservations_.clear();
-        reservation_.reset();
         writer_->exec("BEGIN IMMEDIATE");
         std::size_t position = 0;
         try {
@@ -457,29 +393,15 @@ BatchOutcome SqliteDriver::execute(const std::vector<Statement>& batch, const ba
                 out.results.push_back(run_statement(batch[position], position, stamp));
             }
         } catch (const StatementFailure& f) {
-            // A duplicate key fails the statement after InnoDB reserved its values.
-            if (reservation_ &&
-                (f.code == SQLITE_CONSTRAINT_UNIQUE || f.code == SQLITE_CONSTRAINT_PRIMARYKEY)) {
-                note_reservation();
-            }
             rollback_quietly();
-            autoinc_columns_.clear();
             out.results.clear();
             out.error = StatementError{position, f.message};
             writer_->exec("BEGIN IMMEDIATE");
-            // InnoDB does not give back AUTO_INCREMENT values used by a rolled-back
-            // transaction: keep the counters of tables that still exist past them.
-            for (const auto& [table, value] : batch_reservations_) {
-                if (autoinc_column(table) && read_sequence(table) < value) {
-                    write_sequence(table, value);
-                }
-            }
         }
         write_applied_index(index);
         writer_->exec("COMMIT");
     } catch (...) {
         rollback_quietly();
-        autoinc_columns_.clear();
         throw;
     }
     applied_ = index;

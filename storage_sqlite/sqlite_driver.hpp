@@ -24,23 +24,14 @@
 // per updated row; last_insert_id is the first AUTO_INCREMENT value the statement generated,
 // 0 when it generated none.
 //
-// AUTO_INCREMENT follows InnoDB (innodb_autoinc_lock_mode 1, MariaDB's default) so that ids
-// agree with MySQL nodes: an INSERT/REPLACE ... VALUES of N rows that leaves the id to be
-// generated reserves N values, used or not, so rows skipped by INSERT IGNORE or updated by
-// ON DUPLICATE KEY UPDATE consume theirs, as does a statement failing on a duplicate key; and
-// values reserved by a batch that is rolled back stay consumed. The counter is SQLite's own
-// (sqlite_sequence), moved forward after such statements.
-//
 // The applied index lives in the table orcraft_applied_index (one row), written in the same
 // transaction as the batch.
 
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -89,12 +80,6 @@ class SqliteDriver final : public backend::Driver {
     backend::ExecResult run_statement(const backend::Statement& st, std::size_t position,
                                       const backend::Stamp& stamp);
     void rollback_quietly();
-    // AUTO_INCREMENT emulation of InnoDB's counter (see the class comment).
-    std::optional<std::string> autoinc_column(const std::string& table);
-    bool generates_ids(const backend::dialect::Translation& tr);
-    std::int64_t read_sequence(const std::string& table);
-    void write_sequence(const std::string& table, std::int64_t value);
-    void note_reservation();
 
     std::string path_;
     SqliteOptions options_;
@@ -110,11 +95,6 @@ class SqliteDriver final : public backend::Driver {
     std::vector<std::unique_ptr<Connection>> readers_;
 
     backend::dialect::TranslationCache translations_;
-
-    // Writer-side state, used under write_mutex_ only.
-    std::map<std::string, std::optional<std::string>> autoinc_columns_;  // table -> column
-    std::optional<std::pair<std::string, std::int64_t>> reservation_;    // running statement
-    std::map<std::string, std::int64_t> batch_reservations_;             // table -> counter
 };
 
 }  // namespace orcraft::storage_sqlite

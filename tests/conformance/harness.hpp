@@ -94,6 +94,13 @@ template <>
 struct StringMaker<orcraft::backend::Value> {
     static std::string convert(const orcraft::backend::Value& v);
 };
+template <>
+struct StringMaker<orcraft::backend::ExecResult> {
+    static std::string convert(const orcraft::backend::ExecResult& r) {
+        return "{rows_affected " + std::to_string(r.rows_affected) + ", last_insert_id " +
+               std::to_string(r.last_insert_id) + "}";
+    }
+};
 }  // namespace Catch
 
 // Opens `db` on each compiled-in backend in turn (one run of the case per backend).
