@@ -75,8 +75,8 @@ int run(const Options& options) {
         }
         if (now >= next_tick) {
             if (options.progress) {
-                std::cerr << progress_line(seconds_between(start, now),
-                                           !measuring || now < warmup_end, current.since(previous),
+                std::cerr << progress_line(seconds_between(start, now), previous_time < warmup_end,
+                                           current.since(previous),
                                            seconds_between(previous_time, now))
                           << '\n';
             }
