@@ -1,6 +1,8 @@
 // Three real orcraft processes in shared-backend mode (RaftEnabled false) on one real MariaDB.
 #include <catch2/catch.hpp>
 
+#include <signal.h>
+
 #include <thread>
 
 #include "shared_cluster.hpp"
@@ -175,6 +177,30 @@ TEST_CASE("shared backend: reelect moves leadership, grab-election takes it",
     CHECK(cluster.get(grabber, "/api/leader-check").status == 200);
     CHECK(eventually(3s, [&] { return cluster.leaders() == std::vector<std::size_t>{grabber}; }));
     CHECK(always_for(2s, [&] { return cluster.leaders() == std::vector<std::size_t>{grabber}; }));
+}
+
+TEST_CASE("shared backend: an active node stopped gracefully hands over within a tick",
+          "[shared_backend][process]") {
+    auto db = TestMariadb::shared_or_private();
+    SharedCluster cluster(*db, TestMariadb::unique_database("sb_sigterm"), 3);
+    cluster.start_all();
+    auto leader = cluster.wait_single_leader(15s);
+    REQUIRE(leader);
+    const auto at = Clock::now();
+    cluster.node(*leader).signal(SIGTERM);
+    CHECK(cluster.node(*leader).wait_exit(10s) == 0);
+    std::optional<std::size_t> next;
+    CHECK(eventually(5s, [&] {
+        auto l = cluster.leaders();
+        if (l.size() == 1) next = l.front();
+        return next.has_value();
+    }));
+    const double seconds = std::chrono::duration<double>(Clock::now() - at).count();
+    INFO("took over " << seconds << " s after SIGTERM");
+    REQUIRE(next);
+    CHECK(*next != *leader);
+    // The lease was given up: no waiting for it to expire (5 s), one round (1 s) is enough.
+    CHECK(seconds < 2.5);
 }
 
 TEST_CASE("shared backend: with MariaDB down every node is unhealthy and none leads",
