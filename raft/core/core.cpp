@@ -233,6 +233,8 @@ void Core::become_leader() {
     // A new leader appends an empty entry: committing it commits everything before it, and
     // is what allows reads and membership changes in this term.
     append_entry(EntryType::kNoop, {});
+    // Counted once per term; afterwards kept up to date by append_entry and maybe_commit.
+    uncommitted_bytes_ = log_.uncommitted_bytes();
 }
 
 void Core::campaign(Campaign kind) {
@@ -742,6 +744,9 @@ bool Core::maybe_commit() {
     // Raft 5.4.2: only entries of the current term are committed by counting replicas; older
     // entries become committed through them (log matching).
     if (log_.term(q) != term_ && !cfg_.testing_commit_previous_term_by_count) return false;
+    for (Index i = std::max(log_.commit(), log_.snapshot_index()) + 1; i <= q; ++i) {
+        uncommitted_bytes_ -= std::min(uncommitted_bytes_, entry_size(log_.at(i)));
+    }
     log_.commit_to(q);
     on_commit_advanced();
     return true;
@@ -815,6 +820,7 @@ void Core::append_entry(EntryType type, std::string data) {
     e.term = term_;
     e.type = type;
     e.data = std::move(data);
+    uncommitted_bytes_ += entry_size(e);
     log_.append(std::move(e));
     need_bcast_ = true;
     // A lone voter commits as soon as its own disk confirms (see advance()).
@@ -824,7 +830,7 @@ ProposeResult Core::propose(std::string data) {
     if (role_ != Role::kLeader) return {Status::kNotLeader, 0, 0};
     if (transferee_ != kNoNode) return {Status::kTransferInProgress, 0, 0};
     if (cfg_.max_uncommitted_bytes != 0 &&
-        log_.uncommitted_bytes() + data.size() > cfg_.max_uncommitted_bytes) {
+        uncommitted_bytes_ + data.size() > cfg_.max_uncommitted_bytes) {
         return {Status::kTooManyUncommitted, 0, 0};
     }
     append_entry(EntryType::kNormal, std::move(data));

@@ -218,6 +218,8 @@ class Core {
     HardState durable_hard_state_;
     std::optional<HardState> ready_hard_state_;
     bool need_bcast_ = false;
+    // Leader only: bytes of entries after the commit index (for max_uncommitted_bytes).
+    std::size_t uncommitted_bytes_ = 0;
     Index apply_handed_ = 0;
 
     // The Ready in progress (handed out, not yet advanced).

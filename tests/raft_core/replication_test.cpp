@@ -190,3 +190,22 @@ TEST_CASE("flow control: at most max_inflight_msgs unacknowledged appends per me
     c.stabilize();
     REQUIRE(c.core(2).commit() == 11);
 }
+
+TEST_CASE("flow control: proposals are refused while too many bytes are uncommitted",
+          "[raft][replication]") {
+    Cluster c(3, [](Config& cfg) { cfg.max_uncommitted_bytes = 1000; });
+    c.elect(1);
+    c.isolate(2);
+    c.isolate(3);
+    int accepted = 0;
+    while (c.core(1).propose(std::string(100, 'x')).status == Status::kOk)
+        ++accepted;
+    REQUIRE(accepted == 8);  // 8 entries of 124 counted bytes; a ninth would pass 1000
+    REQUIRE(c.core(1).propose(std::string(10, 'y')).status == Status::kTooManyUncommitted);
+    REQUIRE(c.core(1).propose("z").status == Status::kOk);  // 992 + 1 still fits
+    c.heal();
+    c.tick(1, c.node(1).config.heartbeat_ticks);
+    c.stabilize();
+    REQUIRE(c.core(1).commit() == 10);
+    REQUIRE(c.core(1).propose(std::string(100, 'x')).status == Status::kOk);
+}
