@@ -67,7 +67,13 @@ bool mysql_available() {
 TestDb::TestDb(const std::string& backend) : backend_(backend) {
     if (backend == "sqlite") {
         location_ = make_temp_dir();
-        driver_ = make_sqlite_test_driver(location_);
+        try {
+            driver_ = make_sqlite_test_driver(location_);
+        } catch (...) {
+            std::error_code ec;
+            std::filesystem::remove_all(location_, ec);
+            throw;
+        }
     } else if (backend == "mysql") {
         if (!mysql_available()) {
             return;
