@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "bench/orcraft_bench/load_thread.hpp"
+#include "bench/orcraft_bench/metrics.hpp"
 #include "bench/orcraft_bench/options.hpp"
 #include "bench/orcraft_bench/report.hpp"
 #include "bench/orcraft_bench/requests.hpp"
@@ -40,6 +41,16 @@ int run(const Options& options) {
     const auto targets = resolve(options.urls);
     run_setup(options, factory, std::chrono::seconds(30));
 
+    MetricNames names;
+    if (options.protocol == Protocol::Etcd) {
+        names.path = "/metrics";
+        names.fsyncs = "etcd_disk_wal_fsync_duration_seconds_count";
+        names.commit_index = "etcd_server_proposals_committed_total";
+    }
+    if (!options.fsync_metric.empty()) names.fsyncs = options.fsync_metric;
+    if (!options.commit_metric.empty()) names.commit_index = options.commit_metric;
+    MetricsProbe probe(options.urls, names);
+
     std::vector<std::vector<std::uint32_t>> shares(static_cast<std::size_t>(options.threads));
     for (int c = 0; c < options.clients; ++c)
         shares[static_cast<std::size_t>(c % options.threads)].push_back(
@@ -62,6 +73,7 @@ int run(const Options& options) {
     StatsSnapshot previous;
     Clock::time_point previous_time = start;
     bool measuring = options.warmup_s == 0;
+    if (measuring && options.metrics) probe.read_start();
     auto next_tick = start + std::chrono::seconds(1);
     for (;;) {
         auto wake = std::min({next_tick, measuring ? end : warmup_end});
@@ -72,6 +84,7 @@ int run(const Options& options) {
             measuring = true;
             base = current;
             base_time = now;
+            if (options.metrics) probe.read_start();
         }
         if (now >= next_tick) {
             if (options.progress) {
@@ -88,6 +101,10 @@ int run(const Options& options) {
             Summary summary;
             summary.seconds = seconds_between(base_time, now);
             summary.stats = current.since(base);
+            if (options.metrics) {
+                probe.read_end();
+                summary.fsyncs_per_entry = probe.fsyncs_per_entry();
+            }
             for (auto& t : threads)
                 t->stop();
             std::cout << final_table(options, summary);

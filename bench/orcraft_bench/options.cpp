@@ -144,6 +144,12 @@ Options parse_options(int argc, const char* const* argv) {
             o.json = true;
         } else if (arg == "--quiet") {
             o.progress = false;
+        } else if (arg == "--no-metrics") {
+            o.metrics = false;
+        } else if (arg == "--fsync-metric") {
+            o.fsync_metric = next();
+        } else if (arg == "--commit-metric") {
+            o.commit_metric = next();
         } else if (arg == "--seed") {
             o.seed = number<std::uint64_t>(arg, next(), 0, UINT64_MAX);
         } else {
@@ -181,6 +187,12 @@ and reports throughput, latency percentiles and errors by kind.
   --json                also print the summary as one JSON line at the end
   --quiet               no progress lines
   --seed N              seeds the keys chosen by select workloads, and the high bits of inserted ids
+  --no-metrics          do not read the nodes' metrics
+  --fsync-metric NAME   the fsync counter read from /api/metrics (default
+                        orcraft_raft_fsync_duration_seconds_count; with --etcd
+                        etcd_disk_wal_fsync_duration_seconds_count from /metrics)
+  --commit-metric NAME  the commit index read from the metrics (default orcraft_raft_commit_index;
+                        with --etcd etcd_server_proposals_committed_total)
   --etcd                speak etcd's v3 HTTP/JSON gateway instead (put, txn, range)
 )";
 }

@@ -49,6 +49,9 @@ struct Options {
     bool json = false;
     bool progress = true;
     std::uint64_t seed = 1;
+    bool metrics = true;        // read fsyncs per committed entry from the nodes' metrics
+    std::string fsync_metric;   // empty: the protocol's default
+    std::string commit_metric;  // empty: the protocol's default
 };
 
 Options parse_options(int argc, const char* const* argv);

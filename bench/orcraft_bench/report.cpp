@@ -52,6 +52,8 @@ std::string final_table(const Options& options, const Summary& s) {
     row(out, "latency p99 ms", fmt::format("{:.3f}", ms(h.quantile(0.99))));
     row(out, "latency p99.9 ms", fmt::format("{:.3f}", ms(h.quantile(0.999))));
     row(out, "latency max ms", fmt::format("{:.3f}", ms(h.max())));
+    if (s.fsyncs_per_entry)
+        row(out, "fsyncs per entry", fmt::format("{:.3f}", *s.fsyncs_per_entry));
     row(out, "errors", std::to_string(s.stats.errors()));
     for (const auto& [kind, count] : s.stats.errors_by_kind())
         row(out, "errors " + kind, std::to_string(count));
@@ -64,7 +66,7 @@ nlohmann::json json_summary(const Options& options, const Summary& s) {
     nlohmann::json errors = nlohmann::json::object();
     for (const auto& [kind, count] : s.stats.errors_by_kind())
         errors[kind] = count;
-    return {
+    nlohmann::json out = {
         {"target", options.protocol == Protocol::Etcd ? "etcd" : "orcraft"},
         {"urls", targets(options)},
         {"workload", workload_name(options.workload)},
@@ -85,6 +87,8 @@ nlohmann::json json_summary(const Options& options, const Summary& s) {
         {"errors", s.stats.errors()},
         {"errors_by_kind", errors},
     };
+    if (s.fsyncs_per_entry) out["fsyncs_per_entry"] = *s.fsyncs_per_entry;
+    return out;
 }
 
 }  // namespace orcraft::bench

@@ -5,6 +5,7 @@
 // The final table has one "name  value" row per line (names may contain spaces, values do not;
 // two or more spaces separate them) so that scripts can read it as well as people.
 
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -17,6 +18,8 @@ namespace orcraft::bench {
 struct Summary {
     double seconds = 0;  // measured time, without the warmup
     StatsSnapshot stats;
+    // Fsyncs per committed entry over the measured window, when the nodes' metrics tell.
+    std::optional<double> fsyncs_per_entry;
 };
 
 std::string progress_line(double elapsed_s, bool warming_up, const StatsSnapshot& interval,
