@@ -31,7 +31,6 @@ void AutoIncrementKeeper::load(Session& s) {
     truth_.clear();
     pending_.clear();
     forgotten_.clear();
-    columns_.clear();
     resync_pending_ = false;
     std::unique_ptr<sql::Statement> st(s.conn->createStatement());
     std::unique_ptr<sql::ResultSet> rs(
@@ -53,34 +52,14 @@ std::optional<std::int64_t> AutoIncrementKeeper::innodb_counter(Session& s,
     return v;
 }
 
-std::string AutoIncrementKeeper::auto_column(Session& s, const std::string& table) {
-    auto it = columns_.find(table);
-    if (it != columns_.end()) return it->second;
-    std::unique_ptr<sql::PreparedStatement> st(s.conn->prepareStatement(
-        "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
-        "AND TABLE_NAME = ? AND EXTRA LIKE '%auto_increment%'"));
-    st->setString(1, table);
-    std::unique_ptr<sql::ResultSet> rs(st->executeQuery());
-    std::string col = rs->next() ? std::string(rs->getString(1)) : std::string();
-    columns_[table] = col;
-    return col;
-}
-
 void AutoIncrementKeeper::record(Session& s, const std::set<std::string>& tables) {
     for (const auto& table : tables) {
-        const std::string col = auto_column(s, table);
-        if (col.empty()) continue;
-        std::int64_t before;
-        if (auto it = truth_.find(table); it != truth_.end()) {
-            before = it->second;
-        } else {
-            // A table the driver has not seen (created outside it): InnoDB's counter as of the
-            // batch's start is the best knowledge; the batch's own inserts only raise it.
-            before = innodb_counter(s, table).value_or(1);
-        }
-        const std::int64_t max_id = s.query_int("SELECT COALESCE(MAX(" + quote_identifier(col) +
-                                                "), 0) FROM " + quote_identifier(table));
-        const std::int64_t next = std::max(before, max_id + 1);
+        // InnoDB's counter as this session left it: the values the batch's statements used,
+        // including those of rows that IGNORE skipped, upserts that updated and statements that
+        // failed, which every node and SQLite count the same way.
+        const auto counter = innodb_counter(s, table);
+        if (!counter) continue;
+        const std::int64_t next = *counter;
         s.exec(
             interpolate("INSERT INTO orcraft_autoinc (table_name, next_value) VALUES (?, ?) "
                         "ON DUPLICATE KEY UPDATE next_value = VALUES(next_value)",

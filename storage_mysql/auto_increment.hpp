@@ -1,16 +1,17 @@
 #pragma once
-// Internal to storage_mysql. Keeps InnoDB's AUTO_INCREMENT counters equal to what SQLite's
-// AUTOINCREMENT would give, so that ids come out the same on every node and both backends.
+// Internal to storage_mysql. Keeps InnoDB's AUTO_INCREMENT counters a function of the applied
+// entries alone, so that ids come out the same on every node.
 //
-// InnoDB hands out counter values that are never given back: to a row that INSERT IGNORE or ON
-// DUPLICATE KEY UPDATE then does not insert, and to rows of a transaction that rolls back (a
-// failed batch, or a process killed mid-batch). SQLite's counter only moves past ids that were
-// committed. The true counter of each table, max(previous true counter, largest id + 1), is kept
-// in the table orcraft_autoinc, written in the same transaction as the batch; wherever InnoDB's
-// counter has run ahead of it (after a commit, after a rollback, at start-up after a crash), the
-// driver lowers it with ALTER TABLE ... AUTO_INCREMENT outside any transaction. After DDL the
-// stored counters are taken afresh from InnoDB, which is then the truth (CREATE, DROP, TRUNCATE
-// and ALTER ... AUTO_INCREMENT all set counters on purpose).
+// InnoDB never gives a counter value back. Within a batch that is deterministic: rows that
+// INSERT IGNORE skips, upserts that update and statements that fail use values the same way on
+// every node (the SQLite driver reproduces it). What is not deterministic is the work of an
+// attempt that never counts: a batch interrupted by a crash, a lost connection or a deadlock
+// retry has used values that a node which ran the batch once did not. So the counter each batch
+// leaves is kept in the table orcraft_autoinc, written in the same transaction as the batch's
+// applied index (or its recorded failure); wherever InnoDB's counter is above it (at start-up
+// after a crash, after a reconnect or a retry), the driver lowers it with ALTER TABLE ...
+// AUTO_INCREMENT outside any transaction. After DDL the stored counters are taken afresh from
+// InnoDB (CREATE, DROP, TRUNCATE and ALTER ... AUTO_INCREMENT all set counters on purpose).
 
 #include <cstdint>
 #include <map>
@@ -52,12 +53,10 @@ class AutoIncrementKeeper {
 
   private:
     std::optional<std::int64_t> innodb_counter(Session& s, const std::string& table);
-    std::string auto_column(Session& s, const std::string& table);
 
     std::map<std::string, std::int64_t> truth_;    // committed true counters
     std::map<std::string, std::int64_t> pending_;  // recorded in the open transaction
     std::set<std::string> forgotten_;              // forgotten in the open transaction
-    std::map<std::string, std::string> columns_;   // table -> its AUTO_INCREMENT column ("" none)
     bool resync_pending_ = false;
 };
 

@@ -52,11 +52,12 @@ extern const char* const kSqlMode;
 
 // The statement with each `?` placeholder replaced by the literal of its parameter. Statements
 // run as text, not as server-side prepared statements: one round trip instead of three (prepare,
-// execute, close), and no per-connection statement cache to keep. Placeholders are found by the dialect's tokenizer, so a `?` inside a string,
-// identifier or comment is left alone. Literals: NULL; integers in decimal; doubles with 17
-// significant digits and an exponent (MySQL reads them as DOUBLE, exactly); text quoted with
-// backslash escapes; blobs as X'hex'. Throws backend::dialect::DialectError when the number of
-// parameters does not match, for a non-finite double, or when the statement does not tokenize.
+// execute, close), and no per-connection statement cache to keep. Placeholders are found by the
+// dialect's tokenizer, so a `?` inside a string, identifier or comment is left alone. Literals:
+// NULL; integers in decimal; doubles with 17 significant digits and an exponent (MySQL reads them
+// as DOUBLE, exactly); text quoted with backslash escapes; blobs as X'hex'. Throws
+// backend::dialect::DialectError when the number of parameters does not match, for a non-finite
+// double, or when the statement does not tokenize.
 std::string interpolate(const std::string& sql, const std::vector<backend::Value>& params);
 
 // Reads a whole result set into portable values and type names. Throws

@@ -305,11 +305,11 @@ struct MysqlDriver::Impl {
         }
     }
 
-    BatchOutcome record_failure(const StatementFailure& f, std::uint64_t index) {
+    BatchOutcome record_failure(const StatementFailure& f, std::uint64_t index,
+                                const std::set<std::string>& targets = {}) {
         Session& s = *writer;
         s.exec("ROLLBACK");
         autoinc.rolled_back();
-        autoinc.repair(s);
         const backend::StatementError err{f.statement, f.message};
         Marker m{index, 0, 0, "", detail::encode_failure(err), ""};
         if (marker && marker->pending_index == index) {
@@ -319,8 +319,13 @@ struct MysqlDriver::Impl {
                 s.exec(undo);
             store_after_ddl(m);
         } else {
+            // The counter values the failed statements used stay used, as on every node.
+            s.exec("START TRANSACTION");
+            autoinc.record(s, targets);
             detail::store_marker(s, m);
+            s.exec("COMMIT");
             marker = m;
+            autoinc.committed(s);
         }
         BatchOutcome out;
         out.error = err;
@@ -463,7 +468,7 @@ struct MysqlDriver::Impl {
             s.exec("START TRANSACTION");
             for (std::size_t k = i; k < j; ++k) {
                 if (auto f = try_statement(batch[k], kinds[k], stamp, k, results))
-                    return record_failure(*f, index);
+                    return record_failure(*f, index, targets);
                 hook("after-statement");
             }
             if (j == n) {
@@ -481,7 +486,6 @@ struct MysqlDriver::Impl {
                 marker = done;
                 autoinc.committed(s);
                 hook("after-commit");
-                autoinc.repair(s, targets);
                 BatchOutcome out;
                 out.results = results;
                 return out;
@@ -496,7 +500,6 @@ struct MysqlDriver::Impl {
             s.exec("COMMIT");
             marker = m;
             autoinc.committed(s);
-            autoinc.repair(s, targets);
             i = j;
         }
         return finish(m, index, results);

@@ -59,9 +59,10 @@
 // (changed or not, as SQLite counts them); an ON DUPLICATE KEY UPDATE counts 1 per inserted row
 // and 2 per updated row (1 when the update left the row unchanged); REPLACE counts deleted plus
 // inserted rows. last_insert_id is the first id the statement generated, 0 when it generated
-// none (explicit ids, ignored rows, upserts that updated). AUTO_INCREMENT counters follow
-// SQLite's AUTOINCREMENT: ids of rolled-back or ignored rows are given out again (see
-// auto_increment.hpp).
+// none (explicit ids, ignored rows, upserts that updated). AUTO_INCREMENT counters are InnoDB's
+// (values used by ignored rows, updating upserts and failed batches stay used, as the SQLite
+// driver reproduces), except that the values used by an attempt that never counted (interrupted
+// by a crash, a lost connection or a deadlock retry) are given back (see auto_increment.hpp).
 
 #include <cstdint>
 #include <memory>
