@@ -1,8 +1,12 @@
 #include "backend/worker_pool.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include <exception>
+
 namespace orcraft::backend {
 
-WorkerPool::WorkerPool(std::size_t threads) {
+WorkerPool::WorkerPool(std::size_t threads, std::size_t max_queued) : max_queued_(max_queued) {
     if (threads == 0) threads = 1;
     threads_.reserve(threads);
     for (std::size_t i = 0; i < threads; ++i)
@@ -16,7 +20,7 @@ WorkerPool::~WorkerPool() {
 bool WorkerPool::post(std::function<void()> task) {
     {
         std::lock_guard lock(mutex_);
-        if (stopping_) return false;
+        if (stopping_ || (max_queued_ != 0 && tasks_.size() >= max_queued_)) return false;
         tasks_.push_back(std::move(task));
     }
     wake_.notify_one();
@@ -53,7 +57,13 @@ void WorkerPool::run() {
             task = std::move(tasks_.front());
             tasks_.pop_front();
         }
-        task();
+        try {
+            task();
+        } catch (const std::exception& e) {
+            spdlog::error("a worker task failed: {}", e.what());
+        } catch (...) {
+            spdlog::error("a worker task failed with an unknown exception");
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 // The server owns a libuv loop running on a thread of its own, started by the constructor. All
 // socket work happens there. For every complete request it calls the handler on that thread; the
 // handler must not block: it answers at once through its Responder or hands the work to another
-// thread (see WorkerPool) that answers later.
+// thread (see backend/worker_pool.hpp) that answers later.
 //
 // What the server guarantees, whatever the client sends:
 //  - Keep-alive and pipelining: requests on one connection are handed to the handler one at a

@@ -3,7 +3,7 @@
 #include <mutex>
 #include <set>
 
-#include "server/http/worker_pool.hpp"
+#include "backend/worker_pool.hpp"
 #include "test_support.hpp"
 
 using namespace orcraft::server::http;
@@ -83,10 +83,10 @@ TEST_CASE("keep-alive connections are reused for many requests", "[http][server]
 }
 
 TEST_CASE("pipelined requests are answered in order", "[http][server]") {
-    WorkerPool pool(4);
+    orcraft::backend::WorkerPool pool(4);
     TestServer s([&](Request req, Responder r) {
         // Answer from worker threads so answers could finish in any order.
-        pool.submit([req = std::move(req), r] { r.respond(Response::json(200, req.path)); });
+        pool.post([req = std::move(req), r] { r.respond(Response::json(200, req.path)); });
     });
     auto stream = s.connect();
     std::string batch;

@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-#include "server/http/worker_pool.hpp"
+#include "backend/worker_pool.hpp"
 #include "test_support.hpp"
 
 using namespace orcraft::server::http;
@@ -42,9 +42,9 @@ struct Parked {
 TEST_CASE("200 concurrent connections each doing requests", "[http][concurrency]") {
     constexpr int kClients = 200;
     constexpr int kRequests = 5;
-    WorkerPool pool(4);
+    orcraft::backend::WorkerPool pool(4);
     TestServer s([&](Request req, Responder r) {
-        pool.submit([req = std::move(req), r] {
+        pool.post([req = std::move(req), r] {
             r.respond(Response::json(200, {{"path", req.path}, {"body", req.body}}));
         });
     });
