@@ -4,7 +4,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/install-deps.sh"
-"$root/scripts/build.sh" "$root/build"
+ORCRAFT_BUILD_TARGET=orcraft "$root/scripts/build.sh" "$root/build"
 cd "$root"
 mkdir -p var
 exec "$root/build/server/orcraft" --config "${ORCRAFT_CONFIG:-conf/single-node.conf.json}"
