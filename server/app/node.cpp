@@ -80,6 +80,29 @@ std::unique_ptr<backend::Driver> open_shared_driver(const backend::Config& confi
     return std::make_unique<storage_mysql::MysqlDriver>(options);
 }
 
+// Errors that mean the database refuses this node's settings rather than being down: access
+// denied (1044, 1045, 1698) and an unknown host (2005). The driver names the server's code in
+// its messages ("MySQL error <code> (<state>)").
+bool is_settings_error(const std::string& message) {
+    for (const char* code : {"1044", "1045", "1698", "2005"})
+        if (message.find(std::string("MySQL error ") + code + " ") != std::string::npos)
+            return true;
+    return false;
+}
+
+// Opens both connections of a shared-backend node; called by the service until it succeeds.
+backend::SharedBackendConnections open_shared_connections(const backend::Config& config) {
+    try {
+        backend::SharedBackendConnections c;
+        c.data = open_shared_driver(config);
+        c.lease = open_lease_store(config);
+        return c;
+    } catch (const backend::BackendError& e) {
+        if (is_settings_error(e.what())) throw backend::SharedBackendSettingsError(e.what());
+        throw;
+    }
+}
+
 }  // namespace
 
 std::unique_ptr<backend::Driver> open_driver(const backend::Config& config) {
@@ -108,20 +131,17 @@ int run_node(const backend::Config& config) {
         return 1;
     }
     std::unique_ptr<backend::Driver> driver;
-    // RaftEnabled false with MySQL: nodes share the backend and elect the active node in it.
+    // RaftEnabled false with MySQL: nodes share the backend and elect the active node in it. That
+    // service opens its connections itself, in the background, so that a node started while the
+    // database is down serves its health endpoints (as unhealthy) and recovers by itself.
     const bool shared_backend = !config.is_sqlite();
-    std::unique_ptr<backend::LeaseStore> lease_store;
-    try {
-        if (shared_backend) {
-            driver = open_shared_driver(config);
-            lease_store = open_lease_store(config);
-        } else {
+    if (!shared_backend) {
+        try {
             driver = open_driver(config);
+        } catch (const std::exception& e) {
+            spdlog::critical("cannot open the sqlite backend: {}", e.what());
+            return 1;
         }
-    } catch (const std::exception& e) {
-        spdlog::critical("cannot open the {} backend: {}", config.is_sqlite() ? "sqlite" : "mysql",
-                         e.what());
-        return 1;
     }
 
     std::mt19937_64 rng{std::random_device{}()};
@@ -142,7 +162,7 @@ int run_node(const backend::Config& config) {
         }
         options.random = [rng]() mutable { return rng(); };
         service_owner = std::make_unique<backend::SharedBackendService>(
-            std::move(driver), std::move(lease_store), std::move(options));
+            [config] { return open_shared_connections(config); }, std::move(options));
     } else {
         backend::StandaloneOptions options;
         options.hostname = local_hostname();
