@@ -71,8 +71,8 @@ void SharedBackendService::report_open_failure(const std::string& error, bool se
     open_error_ = error;
     if (settings) {
         spdlog::error(
-            "shared backend: the database refuses this node's settings, check the configuration "
-            "(retrying in the background): {}",
+            "shared backend: cannot open the backend with these settings, check the "
+            "configuration (retrying in the background): {}",
             error);
     } else {
         spdlog::warn("shared backend: cannot open the backend (retrying in the background): {}",

@@ -14,9 +14,10 @@
 // node is unhealthy (the open error is the reason), not the active node, and answers client
 // writes and reads with NotLeader (HTTP 503, retry later) naming the problem; election commands
 // fail. Attempts are spaced by a backoff that starts at the tick and doubles up to
-// open_retry_max. Each distinct error is logged once: settings the database refuses
-// (SharedBackendSettingsError: a wrong password, an unknown host) at error level, others as
-// warnings; success is logged once. Once open, the election starts and the node runs normally.
+// open_retry_max. Each error is logged once, when it differs from the previous attempt's:
+// settings that cannot work (SharedBackendSettingsError: a wrong password, an unknown host) at
+// error level, others as warnings; success is logged once. Once open, the election starts and the
+// node runs normally.
 //
 // Health. The node is healthy while its election rounds reach the database; when the database is
 // unreachable or hangs, the node reports unhealthy, is not the active node, keeps answering the
@@ -43,9 +44,9 @@
 
 namespace orcraft::backend {
 
-// What an opener throws when the database refuses this node's settings (a wrong password, an
-// unknown host): an operator's mistake. It is retried like any other failure, but logged as an
-// error.
+// What an opener throws when this node's settings cannot work (a wrong password, an unknown
+// host): an operator's mistake rather than an outage. It is retried like any other failure, but
+// logged as an error.
 class SharedBackendSettingsError : public BackendError {
   public:
     using BackendError::BackendError;

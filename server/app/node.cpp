@@ -80,7 +80,7 @@ std::unique_ptr<backend::Driver> open_shared_driver(const backend::Config& confi
     return std::make_unique<storage_mysql::MysqlDriver>(options);
 }
 
-// Errors that mean the database refuses this node's settings rather than being down: access
+// Errors that mean this node's settings cannot work, rather than the database being down: access
 // denied (1044, 1045, 1698) and an unknown host (2005). The driver names the server's code in
 // its messages ("MySQL error <code> (<state>)").
 bool is_settings_error(const std::string& message) {
