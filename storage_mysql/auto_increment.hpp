@@ -2,11 +2,11 @@
 // Internal to storage_mysql. Keeps InnoDB's AUTO_INCREMENT counters a function of the applied
 // entries alone, so that ids come out the same on every node.
 //
-// InnoDB never gives a counter value back. Within a batch that is deterministic: rows that
-// INSERT IGNORE skips, upserts that update and statements that fail use values the same way on
-// every node (the SQLite driver reproduces it). What is not deterministic is the work of an
-// attempt that never counts: a batch interrupted by a crash, a lost connection or a deadlock
-// retry has used values that a node which ran the batch once did not. So the counter each batch
+// InnoDB never gives a counter value back. Within a committed batch that is deterministic: rows
+// that INSERT IGNORE skips and upserts that update use values the same way on every node (the
+// SQLite driver does the same). What must be undone is the work of whatever does not count: a
+// batch that failed and was rolled back (SQLite's rollback gives its values back), and an
+// attempt interrupted by a crash, a lost connection or a deadlock retry. So the counter each batch
 // leaves is kept in the table orcraft_autoinc, written in the same transaction as the batch's
 // applied index (or its recorded failure); wherever InnoDB's counter is above it (at start-up
 // after a crash, after a reconnect or a retry), the driver lowers it with ALTER TABLE ...

@@ -138,6 +138,9 @@ Session open_session(const MysqlOptions& options, bool use_database, const std::
     } catch (const sql::SQLException&) {
     }
     s.connection_id = static_cast<std::uint64_t>(s.query_int("SELECT CONNECTION_ID()"));
+    s.server_started = s.query_int(
+        "SELECT UNIX_TIMESTAMP() - VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
+        "WHERE VARIABLE_NAME = 'UPTIME'");
     if (use_database) s.conn->setSchema(options.database);
     return s;
 }

@@ -37,6 +37,10 @@ std::string describe(const sql::SQLException& e);
 struct Session {
     std::unique_ptr<sql::Connection> conn;
     std::uint64_t connection_id = 0;
+    // When the server process started (UNIX seconds, from its uptime; may be off by a second).
+    // Connection ids restart from 1 when the server restarts, so an id names a session only
+    // together with this.
+    std::int64_t server_started = 0;
 
     void exec(const std::string& sql);
     std::int64_t query_int(const std::string& sql);

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -80,6 +81,7 @@ struct MysqlDriver::Impl {
     std::optional<Session> writer;
     std::optional<Marker> marker;  // nullopt: unknown, read it from the server
     std::uint64_t last_writer_id = 0;
+    std::int64_t last_writer_server_started = 0;
     bool last_insert_id_dirty = true;  // the session's LAST_INSERT_ID() may be non-zero
     detail::AutoIncrementKeeper autoinc;
 
@@ -128,6 +130,7 @@ struct MysqlDriver::Impl {
             autoinc.repair(s);
             marker = detail::load_marker(s);
             last_writer_id = s.connection_id;
+            last_writer_server_started = s.server_started;
             writer = std::move(s);
             // A batch the previous process left half-applied is taken back now when it can be,
             // so readers never see its partial effects.
@@ -171,11 +174,19 @@ struct MysqlDriver::Impl {
         for (;;) {
             try {
                 Session s = detail::open_session(opt, true, collation);
-                if (last_writer_id != 0) retire_session(s, last_writer_id, deadline);
+                // After a server restart the old session died with the server, and its id may
+                // already belong to another client's session: only the same server instance
+                // can still hold it.
+                const bool same_server =
+                    std::abs(s.server_started - last_writer_server_started) <= 2;
+                if (last_writer_id != 0 && same_server) {
+                    retire_session(s, last_writer_id, deadline);
+                }
                 // A transaction the old session left open was rolled back with it.
                 autoinc.load(s);
                 autoinc.repair(s);
                 last_writer_id = s.connection_id;
+                last_writer_server_started = s.server_started;
                 writer = std::move(s);
                 spdlog::info("mysql backend: writer reconnected (connection {})", last_writer_id);
                 return;
@@ -319,13 +330,14 @@ struct MysqlDriver::Impl {
                 s.exec(undo);
             store_after_ddl(m);
         } else {
-            // The counter values the failed statements used stay used, as on every node.
             s.exec("START TRANSACTION");
-            autoinc.record(s, targets);
             detail::store_marker(s, m);
             s.exec("COMMIT");
             marker = m;
-            autoinc.committed(s);
+            // A failed batch leaves no trace, as on SQLite, whose rollback also takes back the
+            // sequence: the counter values its statements used are given back. (A crash before
+            // this line is repaired the same way at start.)
+            autoinc.repair(s, targets);
         }
         BatchOutcome out;
         out.error = err;
@@ -623,6 +635,25 @@ struct MysqlDriver::Impl {
         cv.notify_one();
     }
 
+    // Closes every idle reader: when one was found lost (the server restarted, or a proxy
+    // dropped connections), the others opened before the same event are most likely dead too,
+    // and a retry must not pick one of them.
+    void drop_idle_readers() {
+        std::vector<Session> dead;
+        {
+            std::lock_guard lock(mu);
+            readers_open -= static_cast<int>(idle.size());
+            dead.swap(idle);
+            cv.notify_all();
+        }
+        for (auto& session : dead) {
+            try {
+                session.conn->close();
+            } catch (const sql::SQLException&) {
+            }
+        }
+    }
+
     std::vector<backend::QueryResult> run_query(Session& s,
                                                 const std::vector<backend::Statement>& sts) {
         std::vector<backend::QueryResult> out;
@@ -710,6 +741,7 @@ std::vector<backend::QueryResult> MysqlDriver::query(
         } catch (const sql::SQLException& e) {
             const bool lost = d.lost(e, s);
             d.drop_reader();
+            if (lost) d.drop_idle_readers();
             if (lost && attempt == 0) {
                 spdlog::warn("mysql backend: reader connection lost ({}), retrying",
                              detail::describe(e));
