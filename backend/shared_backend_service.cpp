@@ -97,12 +97,8 @@ std::string SharedBackendService::unavailable() {
 
 void SharedBackendService::execute(std::vector<Statement> batch,
                                    std::function<void(ExecuteReply)> done) {
-    if (batch.empty()) {
-        done(ExecuteReply{Failure::BadRequest, "no statements", std::nullopt, {}, 0});
-        return;
-    }
-    if (auto problem = check_writes(batch)) {
-        done(ExecuteReply{Failure::BadRequest, problem->message, problem->statement, {}, 0});
+    if (auto refusal = refuse_writes(batch)) {
+        done(std::move(*refusal));
         return;
     }
     Driver* const data = driver();
@@ -111,23 +107,8 @@ void SharedBackendService::execute(std::vector<Statement> batch,
         return;
     }
     auto task = [this, data, batch = std::move(batch), done]() mutable {
-        ExecuteReply reply;
-        try {
-            // Index 0, no stamp: unlogged, timed by the database server (driver.hpp).
-            auto outcome = data->execute(batch, Stamp{0, options_.random()}, 0);
-            if (outcome.error) {
-                reply.failure = Failure::BadRequest;
-                reply.error = outcome.error->message;
-                reply.statement = outcome.error->statement;
-            } else {
-                reply.results = std::move(outcome.results);
-            }
-        } catch (const BackendError& e) {
-            spdlog::error("backend failure while writing a batch: {}", e.what());
-            reply.failure = Failure::BackendFailure;
-            reply.error = e.what();
-        }
-        done(std::move(reply));
+        // Index 0, no stamp: unlogged, timed by the database server (driver.hpp).
+        done(apply_batch(*data, batch, Stamp{0, options_.random()}, 0));
     };
     if (!apply_.post(std::move(task))) {
         done(ExecuteReply{Failure::NotLeader, "node is shutting down", std::nullopt, {}, 0});
@@ -136,12 +117,8 @@ void SharedBackendService::execute(std::vector<Statement> batch,
 
 void SharedBackendService::query(std::vector<Statement> statements, ReadLevel,
                                  std::function<void(QueryReply)> done) {
-    if (statements.empty()) {
-        done(QueryReply{Failure::BadRequest, "no statements", std::nullopt, {}});
-        return;
-    }
-    if (auto problem = check_reads(statements)) {
-        done(QueryReply{Failure::BadRequest, problem->message, problem->statement, {}});
+    if (auto refusal = refuse_reads(statements)) {
+        done(std::move(*refusal));
         return;
     }
     Driver* const data = driver();
@@ -150,19 +127,7 @@ void SharedBackendService::query(std::vector<Statement> statements, ReadLevel,
         return;
     }
     auto task = [data, statements = std::move(statements), done]() mutable {
-        QueryReply reply;
-        try {
-            reply.results = data->query(statements);
-        } catch (const StatementQueryError& e) {
-            reply.failure = Failure::BadRequest;
-            reply.error = e.what();
-            reply.statement = e.statement();
-        } catch (const BackendError& e) {
-            spdlog::error("backend failure while querying: {}", e.what());
-            reply.failure = Failure::BackendFailure;
-            reply.error = e.what();
-        }
-        done(std::move(reply));
+        done(run_reads(*data, statements));
     };
     if (!readers_.post(std::move(task))) {
         done(QueryReply{Failure::NotLeader, "node is shutting down", std::nullopt, {}});

@@ -30,35 +30,15 @@ Stamp StandaloneService::next_stamp() {
 
 void StandaloneService::execute(std::vector<Statement> batch,
                                 std::function<void(ExecuteReply)> done) {
-    if (batch.empty()) {
-        done(ExecuteReply{Failure::BadRequest, "no statements", std::nullopt, {}, 0});
-        return;
-    }
-    if (auto problem = check_writes(batch)) {
-        done(ExecuteReply{Failure::BadRequest, problem->message, problem->statement, {}, 0});
+    if (auto refusal = refuse_writes(batch)) {
+        done(std::move(*refusal));
         return;
     }
     auto task = [this, batch = std::move(batch), done]() mutable {
-        ExecuteReply reply;
-        try {
-            const auto index = next_index_;
-            auto outcome = driver_->execute(batch, next_stamp(), index);
-            ++next_index_;
-            backend_ok_ = true;
-            reply.index = index;
-            if (outcome.error) {
-                reply.failure = Failure::BadRequest;
-                reply.error = outcome.error->message;
-                reply.statement = outcome.error->statement;
-            } else {
-                reply.results = std::move(outcome.results);
-            }
-        } catch (const BackendError& e) {
-            backend_ok_ = false;
-            spdlog::error("backend failure while applying a batch: {}", e.what());
-            reply.failure = Failure::BackendFailure;
-            reply.error = e.what();
-        }
+        auto reply = apply_batch(*driver_, batch, next_stamp(), next_index_);
+        backend_ok_ = reply.failure != Failure::BackendFailure;
+        // A batch whose effect is unknown keeps its index: the retry must not apply it twice.
+        if (backend_ok_) ++next_index_;
         done(std::move(reply));
     };
     if (!apply_.post(std::move(task))) {
@@ -68,28 +48,12 @@ void StandaloneService::execute(std::vector<Statement> batch,
 
 void StandaloneService::query(std::vector<Statement> statements, ReadLevel,
                               std::function<void(QueryReply)> done) {
-    if (statements.empty()) {
-        done(QueryReply{Failure::BadRequest, "no statements", std::nullopt, {}});
-        return;
-    }
-    if (auto problem = check_reads(statements)) {
-        done(QueryReply{Failure::BadRequest, problem->message, problem->statement, {}});
+    if (auto refusal = refuse_reads(statements)) {
+        done(std::move(*refusal));
         return;
     }
     auto task = [this, statements = std::move(statements), done]() mutable {
-        QueryReply reply;
-        try {
-            reply.results = driver_->query(statements);
-        } catch (const StatementQueryError& e) {
-            reply.failure = Failure::BadRequest;
-            reply.error = e.what();
-            reply.statement = e.statement();
-        } catch (const BackendError& e) {
-            spdlog::error("backend failure while querying: {}", e.what());
-            reply.failure = Failure::BackendFailure;
-            reply.error = e.what();
-        }
-        done(std::move(reply));
+        done(run_reads(*driver_, statements));
     };
     if (!readers_.post(std::move(task))) {
         done(QueryReply{Failure::NotLeader, "node is shutting down", std::nullopt, {}});

@@ -1,5 +1,7 @@
 #include "backend/statement_checks.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include "backend/dialect.hpp"
 
 namespace orcraft::backend {
@@ -38,6 +40,61 @@ std::optional<StatementProblem> check_reads(const std::vector<Statement>& statem
         }
         return std::nullopt;
     });
+}
+
+std::optional<ExecuteReply> refuse_writes(const std::vector<Statement>& batch) {
+    if (batch.empty())
+        return ExecuteReply{Failure::BadRequest, "no statements", std::nullopt, {}, 0};
+    if (auto problem = check_writes(batch)) {
+        return ExecuteReply{Failure::BadRequest, problem->message, problem->statement, {}, 0};
+    }
+    return std::nullopt;
+}
+
+std::optional<QueryReply> refuse_reads(const std::vector<Statement>& statements) {
+    if (statements.empty())
+        return QueryReply{Failure::BadRequest, "no statements", std::nullopt, {}};
+    if (auto problem = check_reads(statements)) {
+        return QueryReply{Failure::BadRequest, problem->message, problem->statement, {}};
+    }
+    return std::nullopt;
+}
+
+ExecuteReply apply_batch(Driver& driver, const std::vector<Statement>& batch, const Stamp& stamp,
+                         std::uint64_t index) {
+    ExecuteReply reply;
+    try {
+        auto outcome = driver.execute(batch, stamp, index);
+        reply.index = index;
+        if (outcome.error) {
+            reply.failure = Failure::BadRequest;
+            reply.error = outcome.error->message;
+            reply.statement = outcome.error->statement;
+        } else {
+            reply.results = std::move(outcome.results);
+        }
+    } catch (const BackendError& e) {
+        spdlog::error("backend failure while applying a batch: {}", e.what());
+        reply.failure = Failure::BackendFailure;
+        reply.error = e.what();
+    }
+    return reply;
+}
+
+QueryReply run_reads(Driver& driver, const std::vector<Statement>& statements) {
+    QueryReply reply;
+    try {
+        reply.results = driver.query(statements);
+    } catch (const StatementQueryError& e) {
+        reply.failure = Failure::BadRequest;
+        reply.error = e.what();
+        reply.statement = e.statement();
+    } catch (const BackendError& e) {
+        spdlog::error("backend failure while querying: {}", e.what());
+        reply.failure = Failure::BackendFailure;
+        reply.error = e.what();
+    }
+    return reply;
 }
 
 }  // namespace orcraft::backend

@@ -126,8 +126,9 @@ void block_stop_signals() {
 int run_node(const backend::Config& config) {
     if (config.raft_enabled) {
         spdlog::critical(
-            "RaftEnabled is true, but this build runs standalone nodes only "
-            "(RaftEnabled false)");
+            "RaftEnabled is true, but raft mode is not available in this release: set "
+            "RaftEnabled to false (a standalone node on SQLite, or shared-backend nodes on "
+            "MySQL)");
         return 1;
     }
     std::unique_ptr<backend::Driver> driver;

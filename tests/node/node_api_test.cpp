@@ -200,6 +200,7 @@ TEST_CASE("the node runs on the MySQL backend too", "[node][mysql]") {
                                   {"MySQLOrchestratorPassword", target->password},
                                   {"MySQLOrchestratorDatabase", "orcraft_node_test"}});
     node.start();
+    node.wait_healthy();
     execute(node, json::array({"DROP TABLE IF EXISTS hosts",
                                "CREATE TABLE hosts (id INT AUTO_INCREMENT PRIMARY KEY, name "
                                "VARCHAR(64))",

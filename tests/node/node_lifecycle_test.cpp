@@ -50,6 +50,19 @@ TEST_CASE("a bad configuration refuses to start with a message naming the key", 
     CHECK(out.find("LogLevel") != std::string::npos);
 }
 
+TEST_CASE("RaftEnabled true is refused with a message saying so", "[node][cli]") {
+    TempDir dir;
+    auto path = (dir.path() / "raft.conf.json").string();
+    std::ofstream(path) << json{{"RaftEnabled", true},
+                                {"RaftDataDir", (dir.path() / "raft").string()},
+                                {"BackendDB", "sqlite"},
+                                {"SQLite3DataFile", (dir.path() / "d.db").string()}}
+                               .dump();
+    std::string out;
+    CHECK(NodeProcess::run_to_exit({"--config", path}, out) == 1);
+    CHECK(out.find("raft mode is not available in this release") != std::string::npos);
+}
+
 TEST_CASE("orchestrator's `--config FILE http` form runs a node", "[node][cli]") {
     TempDir dir;
     NodeProcess node(dir.path(), {});

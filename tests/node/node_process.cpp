@@ -141,6 +141,26 @@ void NodeProcess::start(std::chrono::milliseconds deadline) {
     }
 }
 
+void NodeProcess::wait_healthy(std::chrono::milliseconds deadline) const {
+    auto until = std::chrono::steady_clock::now() + deadline;
+    std::string last;
+    for (;;) {
+        try {
+            auto c = client();
+            auto r = c.get("/api/health");
+            if (r.status == 200) return;
+            last = std::to_string(r.status) + " " + r.body;
+        } catch (const server::http::ClientError& e) {
+            last = e.what();
+        }
+        if (std::chrono::steady_clock::now() > until) {
+            throw std::runtime_error("node not healthy in time (last answer: " + last +
+                                     "); log:\n" + log());
+        }
+        std::this_thread::sleep_for(20ms);  // polling interval of the deadline loop
+    }
+}
+
 int NodeProcess::run_to_exit(const std::vector<std::string>& args, std::string& output,
                              std::chrono::milliseconds deadline) {
     TempDir tmp;

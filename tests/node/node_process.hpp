@@ -49,6 +49,10 @@ class NodeProcess {
     // does not listen within the deadline.
     void start(std::chrono::milliseconds deadline = std::chrono::seconds(20));
 
+    // Polls /api/health until it answers 200 (a shared-backend node opens its database in the
+    // background after it listens). Throws with the last answer and the log at the deadline.
+    void wait_healthy(std::chrono::milliseconds deadline = std::chrono::seconds(20)) const;
+
     // Runs the binary with these arguments to completion (for --help, bad configs); returns the
     // exit status and fills `output` with what it printed.
     static int run_to_exit(const std::vector<std::string>& args, std::string& output,
