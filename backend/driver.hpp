@@ -66,12 +66,12 @@ struct QueryResult {
 // file unreadable): the batch's effect is unknown to the caller, which must retry or stop.
 // Deterministic SQL errors are never thrown; they are reported in BatchOutcome::error.
 class BackendError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
 class Driver {
-public:
+  public:
     virtual ~Driver() = default;
 
     // "sqlite" or "mysql".
@@ -105,12 +105,12 @@ public:
 };
 
 class StatementQueryError : public std::runtime_error {
-public:
+  public:
     StatementQueryError(std::size_t statement, const std::string& message)
         : std::runtime_error(message), statement_(statement) {}
     std::size_t statement() const { return statement_; }
 
-private:
+  private:
     std::size_t statement_;
 };
 
