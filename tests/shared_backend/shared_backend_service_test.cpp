@@ -8,25 +8,17 @@
 
 #include "backend/shared_backend_service.hpp"
 #include "fake_lease_store.hpp"
+#include "tests/polling.hpp"
 
 using namespace std::chrono_literals;
+using orcraft::tests::always_for;
+using orcraft::tests::eventually;
 using namespace orcraft::backend;
 using orcraft::tests::FakeLeaseStore;
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// Polls `condition` every 5 ms until it holds or `deadline` passes.
-template <typename Fn>
-bool eventually(std::chrono::milliseconds deadline, Fn condition) {
-    const auto until = Clock::now() + deadline;
-    for (;;) {
-        if (condition()) return true;
-        if (Clock::now() > until) return false;
-        std::this_thread::sleep_for(5ms);  // polling interval of the deadline loop
-    }
-}
 
 // A driver that accepts every batch (one affected row per statement) and answers every query
 // with no result sets.

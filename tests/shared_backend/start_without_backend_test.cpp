@@ -6,37 +6,18 @@
 #include <thread>
 
 #include "shared_cluster.hpp"
+#include "tests/polling.hpp"
 
 using namespace std::chrono_literals;
+using orcraft::tests::always_for;
 using orcraft::tests::Answer;
+using orcraft::tests::eventually;
 using orcraft::tests::SharedCluster;
 using orcraft::tests::TestMariadb;
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// Polls `condition` every 20 ms until it holds or `deadline` passes.
-template <typename Fn>
-bool eventually(std::chrono::milliseconds deadline, Fn condition) {
-    const auto until = Clock::now() + deadline;
-    for (;;) {
-        if (condition()) return true;
-        if (Clock::now() > until) return false;
-        std::this_thread::sleep_for(20ms);  // polling interval of the deadline loop
-    }
-}
-
-// For a fixed time, every poll must see `invariant` hold.
-template <typename Fn>
-bool always_for(std::chrono::milliseconds span, Fn invariant) {
-    const auto until = Clock::now() + span;
-    while (Clock::now() < until) {
-        if (!invariant()) return false;
-        std::this_thread::sleep_for(50ms);  // polling interval of the check
-    }
-    return true;
-}
 
 bool unhealthy(const Answer& health) {
     return health.status == 500 && health.valid_json && health.json["Code"] == "ERROR" &&
