@@ -67,6 +67,7 @@ NodeStatus StandaloneService::status() {
     s.is_leader = true;
     s.hostname = options_.hostname;
     s.token = options_.token;
+    s.leader_token = options_.token;
     s.leader = options_.hostname;
     s.available_nodes = {options_.hostname};
     s.mode = "standalone";

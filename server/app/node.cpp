@@ -188,8 +188,8 @@ int run_node(const backend::Config& config) {
     });
     try {
         auto listen = config.listen();
-        auto endpoint = server.listen(listen.host, listen.port.value_or(3000));
-        spdlog::info("HTTP API listening on {}", endpoint.to_string());
+        // The server logs "http: listening on <address>" itself.
+        server.listen(listen.host, listen.port.value_or(3000));
     } catch (const http::ListenError& e) {
         spdlog::critical("{}", e.what());
         server.stop();

@@ -107,6 +107,7 @@ TEST_CASE("orchestrator's health endpoints answer as on a leader", "[node]") {
         CHECK(h["Details"].contains(key));
     }
     CHECK(h["Details"]["IsActiveNode"] == true);
+    CHECK(h["Details"]["ActiveNode"]["Token"] == h["Details"]["Token"]);
     CHECK(body_of(c.get("/orc/api/status"))["Code"] == "OK");
 
     auto leader = c.get("/orc/api/leader-check");

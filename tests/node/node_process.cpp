@@ -119,7 +119,7 @@ void NodeProcess::start(std::chrono::milliseconds deadline) {
     args.insert(args.end(), extra_args.begin(), extra_args.end());
     pid_ = spawn(args, log_path_);
     auto until = std::chrono::steady_clock::now() + deadline;
-    const std::string marker = "HTTP API listening on ";
+    const std::string marker = "http: listening on ";
     for (;;) {
         auto text = read_file(log_path_).substr(log_offset);
         auto at = text.find(marker);

@@ -4,7 +4,7 @@
 // Each NodeProcess gets a fresh directory holding its configuration, its log and its data. The
 // node listens on 127.0.0.1 port 0 (a free port chosen by the kernel) unless the configuration
 // says otherwise; start() reads the bound port back from the node's log line
-// "HTTP API listening on <addr>", polling with a deadline.
+// "http: listening on <addr>", polling with a deadline.
 
 #include <sys/types.h>
 
