@@ -216,14 +216,7 @@ void Api::execute(const http::Request& request, http::Responder responder) {
     const auto start = Clock::now();
     std::vector<backend::Statement> statements;
     try {
-        auto body = nlohmann::json::parse(request.body);
-        if (!body.is_object() || !body.contains("statements")) {
-            throw RequestError("the body must be a JSON object with \"statements\"");
-        }
-        statements = parse_statements(body["statements"]);
-    } catch (const nlohmann::json::exception& e) {
-        responder.respond(http::Response::error(400, std::string("invalid JSON: ") + e.what()));
-        return;
+        parse_statements_body(request.body, statements);
     } catch (const RequestError& e) {
         responder.respond(http::Response::error(400, e.what()));
         return;
@@ -245,11 +238,7 @@ void Api::query(const http::Request& request, http::Responder responder) {
     try {
         std::string level_name(request.query.get("level").value_or(""));
         if (request.method == "POST") {
-            auto body = nlohmann::json::parse(request.body);
-            if (!body.is_object() || !body.contains("statements")) {
-                throw RequestError("the body must be a JSON object with \"statements\"");
-            }
-            statements = parse_statements(body["statements"]);
+            auto body = parse_statements_body(request.body, statements);
             if (body.contains("level")) {
                 if (!body["level"].is_string()) throw RequestError("\"level\" must be a string");
                 level_name = body["level"].get<std::string>();
@@ -260,9 +249,6 @@ void Api::query(const http::Request& request, http::Responder responder) {
             if (statements.empty()) throw RequestError("missing query parameter q=<SQL>");
         }
         level = parse_level(level_name);
-    } catch (const nlohmann::json::exception& e) {
-        responder.respond(http::Response::error(400, std::string("invalid JSON: ") + e.what()));
-        return;
     } catch (const RequestError& e) {
         responder.respond(http::Response::error(400, e.what()));
         return;

@@ -66,6 +66,21 @@ std::vector<backend::Statement> parse_statements(const nlohmann::json& statement
     return out;
 }
 
+nlohmann::json parse_statements_body(const std::string& body,
+                                     std::vector<backend::Statement>& statements) {
+    nlohmann::json parsed;
+    try {
+        parsed = nlohmann::json::parse(body);
+    } catch (const nlohmann::json::exception& e) {
+        throw RequestError(std::string("invalid JSON: ") + e.what());
+    }
+    if (!parsed.is_object() || !parsed.contains("statements")) {
+        throw RequestError("the body must be a JSON object with \"statements\"");
+    }
+    statements = parse_statements(parsed["statements"]);
+    return parsed;
+}
+
 backend::ReadLevel parse_level(const std::string& name) {
     if (name.empty() || name == "weak") return backend::ReadLevel::Weak;
     if (name == "none") return backend::ReadLevel::None;

@@ -22,6 +22,12 @@ class RequestError : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// Parses a request body that must be a JSON object with "statements"; returns the whole object
+// (for other members such as "level") and fills `statements`. Invalid JSON is a RequestError
+// whose message starts with "invalid JSON: ".
+nlohmann::json parse_statements_body(const std::string& body,
+                                     std::vector<backend::Statement>& statements);
+
 // Parses the "statements" array of a request body.
 std::vector<backend::Statement> parse_statements(const nlohmann::json& statements);
 
