@@ -1,0 +1,124 @@
+// The Raft node runtime: drives a raft::Core with a real clock, a durable LogStore in the data
+// directory and a TCP Transport, and applies committed entries to a StateMachine.
+//
+// Threads: one libuv loop thread owns the core, the timers and the transport; one disk thread
+// runs LogStore writes (group commit: whatever accumulated while the previous sync ran is
+// written with one sync); one apply thread feeds the state machine and takes snapshots. The
+// leader sends its appends (Ready::early_messages) before its own disk write, so replication
+// and the local fsync overlap.
+//
+// Every public method may be called from any thread; callbacks run on the apply thread (for
+// propose) or the loop thread (everything else) and must not block.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "raft/core/conf_change.hpp"
+#include "raft/core/core.hpp"
+#include "raft/node/state_machine.hpp"
+#include "raft/transport/transport.hpp"
+
+namespace orcraft::raft {
+
+struct NodeOptions {
+    std::string data_dir;            // RaftDataDir (must exist)
+    TransportOptions transport;      // self, identity, http url, listen address, cluster name
+    // The initial voters (including self) used when the data directory holds no state yet.
+    // Empty for a node that waits to be added by an existing cluster.
+    std::vector<PeerAddress> bootstrap;
+    int tick_ms = 10;                // one core tick
+    Config core;                     // election/heartbeat ticks, flow control (id, seed are set)
+    // A leader whose disk write has not completed after this long steps down (its followers
+    // elect another leader while the disk is stuck).
+    int disk_stall_ms = 2000;
+    // Snapshot policy: take a snapshot once this many entries were applied since the last one.
+    std::uint64_t snapshot_threshold = 8192;
+    std::uint64_t trailing_entries = 10240;  // log entries kept behind a snapshot
+    // propose() fails with kTimeout when the entry is not applied locally within this time.
+    int propose_timeout_ms = 10000;
+    bool sync = true;  // false only in benchmarks that measure without fsync
+};
+
+enum class ProposeError : std::uint8_t {
+    kNone,
+    kNotLeader,       // this node is not the leader (see NodeState::leader)
+    kLeadershipLost,  // the entry was overwritten by a new leader's log; it did not commit
+    kTimeout,         // not applied within propose_timeout_ms; it may still commit later
+    kStopped,         // the node is stopping
+    kRejected         // refused by the core (transfer in progress, too many uncommitted bytes)
+};
+const char* to_string(ProposeError e);
+
+struct ProposeOutcome {
+    ProposeError error = ProposeError::kNone;
+    std::string message;  // why, for errors
+    Index index = 0;      // where the entry committed
+    std::string result;   // what StateMachine::apply returned
+};
+
+// A snapshot of the runtime's state for status pages, health checks and metrics.
+struct NodeState {
+    NodeId id = kNoNode;
+    Role role = Role::kFollower;
+    Term term = 0;
+    NodeId leader = kNoNode;
+    std::string leader_identity;  // "ip:port", empty when unknown
+    std::string leader_http_url;  // from the leader's handshake (or self), empty when unknown
+    Index commit = 0;
+    Index applied = 0;
+    Index last_index = 0;
+    Index snapshot_index = 0;
+    std::vector<PeerAddress> voters;
+    std::vector<PeerAddress> learners;
+    // Counters since start.
+    std::uint64_t proposals = 0;
+    std::uint64_t entries_committed = 0;
+    std::uint64_t syncs = 0;
+    std::uint64_t disk_batches = 0;
+    std::uint64_t snapshots_taken = 0;
+    std::uint64_t snapshots_installed = 0;
+    std::uint64_t last_snapshot_bytes = 0;
+    double last_snapshot_seconds = 0;
+};
+
+class Node {
+  public:
+    // Opens the log store (throws StorageError), binds the transport (throws
+    // std::runtime_error), restores the state machine from the latest snapshot if it is behind,
+    // and starts the threads. A single bootstrap voter elects itself at once.
+    static std::unique_ptr<Node> start(const NodeOptions& options, std::shared_ptr<StateMachine> sm);
+    virtual ~Node() = default;
+
+    // Appends `data` as a normal entry. `done` is called once: after the entry was applied on
+    // this node (with apply()'s result), or with an error.
+    virtual void propose(std::string data, std::function<void(ProposeOutcome)> done) = 0;
+    // A linearizable read point: `done(true, index)` once this node applied an index at which
+    // a read reflects every write acknowledged before the call; `done(false, reason)` if leadership
+    // could not be confirmed in time.
+    virtual void read_index(std::function<void(bool ok, Index index, std::string error)> done) = 0;
+    // Hands leadership to `to` (0: the most up-to-date other voter). `done(ok, message)` runs
+    // when this node is no longer leader, or when the transfer failed.
+    virtual void transfer_leadership(NodeId to, std::function<void(bool, std::string)> done) = 0;
+    // Adds a voter (added as a learner, promoted once caught up) or removes a member.
+    virtual void add_voter(const PeerAddress& peer, std::function<void(bool, std::string)> done) = 0;
+    virtual void remove_member(NodeId id, std::function<void(bool, std::string)> done) = 0;
+    // Takes a snapshot now (raft-snapshot). done(ok, message).
+    virtual void snapshot_now(std::function<void(bool, std::string)> done) = 0;
+    // Called on the loop thread whenever the role, the term or the known leader changes.
+    virtual void on_state_change(std::function<void(const NodeState&)> observer) = 0;
+
+    virtual NodeState state() const = 0;
+
+    // Stops: a leader first transfers leadership (bounded by `transfer_ms`; 0 skips it), then
+    // pending proposals fail with kStopped, the threads stop and the files are closed.
+    virtual void stop(int transfer_ms) = 0;
+};
+
+// The node id the runtime uses for an identity "ip:port": a stable 64-bit hash, never 0.
+NodeId node_id_for(const std::string& identity);
+
+}  // namespace orcraft::raft

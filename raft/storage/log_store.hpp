@@ -1,0 +1,92 @@
+// The durable Raft state of one node, kept in its RaftDataDir and nowhere else (the backend
+// database never holds the consensus log): log entries in segment files, the hard state and
+// the first log index in double-buffered metadata files, and the latest state-machine snapshot
+// in a snapshot file with a manifest. docs/raft-storage.md describes the on-disk format and its
+// version.
+//
+// Durability: write() makes everything it was given durable with one fdatasync per file
+// touched before it returns (a batch of many entries costs one sync), and fsyncs the
+// directory after creating, renaming or unlinking a file. A crash at any moment leaves either
+// the state before a write() or the state after it for each record batch; never a mix that
+// loses an entry a returned write() made durable.
+//
+// Recovery: open() scans the segments. A torn tail (a partial last batch, or a zero-filled
+// tail left by a crash during preallocation or append) is truncated, and a warning names the
+// file, the offset and the bytes and entries dropped. Damage anywhere before the tail (a
+// checksum mismatch followed by valid data, a missing segment, a broken metadata pair) is
+// refused: open() throws StorageError naming the file and offset, and nothing is modified.
+//
+// Threading: one thread at a time (the node runtime's disk thread). Not copyable.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "raft/core/types.hpp"
+
+namespace orcraft::raft {
+
+// A storage failure that the node must not paper over: corruption before the tail, an
+// unreadable file, or a failed write or sync (after which the process should stop, since the
+// state on disk is unknown). what() names the file and, for corruption, the offset.
+class StorageError : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+struct LogStoreOptions {
+    // A segment is closed and a new one started once it exceeds this many bytes.
+    std::uint64_t segment_bytes = 64ull * 1024 * 1024;
+    // After a snapshot at index S, whole segments whose last index is at most S - trailing_entries
+    // are deleted; the window lets a slightly lagging follower catch up from the log instead of
+    // through a snapshot.
+    std::uint64_t trailing_entries = 10000;
+    // Test and benchmark knob: when false, nothing is synced (never in production).
+    bool sync = true;
+};
+
+// Counters for metrics and benchmarks (monotonic since open()).
+struct LogStoreStats {
+    std::uint64_t syncs = 0;           // fdatasync/fsync calls made
+    std::uint64_t batches = 0;         // write() calls that wrote something
+    std::uint64_t entries_written = 0;
+    std::uint64_t bytes_written = 0;
+    std::uint64_t segments_deleted = 0;
+};
+
+class LogStore {
+  public:
+    // Opens (creating it if empty) the store in `dir`, which must exist. Recovers as described
+    // above; throws StorageError on damage that is not a torn tail.
+    static std::unique_ptr<LogStore> open(const std::string& dir, const LogStoreOptions& options);
+    virtual ~LogStore() = default;
+
+    // What open() found: hard state, latest snapshot (meta and data; an empty snapshot at index 0
+    // with an empty configuration when there is none), the entries after the snapshot, and
+    // `applied` set to the snapshot index. `first_index` is the index of entries.front() or
+    // snapshot index + 1.
+    virtual Restored restored() const = 0;
+
+    // Step 2 of the Ready contract (raft/core/ready.hpp): persists `snapshot` (if set; it
+    // replaces the log: every entry at or below its index is dropped), then `entries` (the log is
+    // truncated from entries.front().index first when that index is at or below the last index),
+    // then `hard_state`. Returns once all of it is durable.
+    virtual void write(const std::optional<Snapshot>& snapshot, const std::vector<Entry>& entries,
+                       const std::optional<HardState>& hard_state) = 0;
+
+    // The state machine took a snapshot at snapshot.meta.index (a compaction, not a received
+    // snapshot): stores it as the latest snapshot (write to a temporary file, sync, rename, sync
+    // the directory), deletes older snapshot files, and deletes the segments the trailing window
+    // no longer needs. Entries after the snapshot index are kept.
+    virtual void save_snapshot(const Snapshot& snapshot) = 0;
+
+    virtual Index first_index() const = 0;  // first entry kept in the log
+    virtual Index last_index() const = 0;   // last entry, or the snapshot index if none
+    virtual LogStoreStats stats() const = 0;
+};
+
+}  // namespace orcraft::raft
