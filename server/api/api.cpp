@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "server/api/request_metrics.hpp"
 #include "server/api/sql_json.hpp"
 
 namespace orcraft::server::api {
@@ -107,9 +108,10 @@ http::Response envelope_error(const std::string& message, const nlohmann::json& 
                                 {{"Code", "ERROR"}, {"Message", message}, {"Details", details}});
 }
 
-Api::Api(const backend::Config& config, backend::Service& service)
+Api::Api(const backend::Config& config, backend::Service& service, metrics::NodeMetrics* metrics)
     : config_(config),
       service_(service),
+      metrics_(metrics),
       prefix_(backend::normalize_url_prefix(config.url_prefix) + "/api"),
       status_path_(backend::normalize_url_prefix(config.url_prefix) +
                    backend::normalize_url_prefix(config.status_endpoint)) {}
@@ -135,6 +137,10 @@ std::optional<http::Response> Api::refuse(const http::Request& request, Access a
 }
 
 void Api::handle(http::Request request, http::Responder responder) {
+    if (metrics_) {
+        responder = counting_responder(*metrics_, route_label(request.path, prefix_, status_path_),
+                                       std::move(responder));
+    }
     auto segments = api_segments(request.path, prefix_);
     bool is_status_endpoint = request.path == status_path_ || request.path == status_path_ + "/";
     if (!segments && !is_status_endpoint) {
@@ -205,6 +211,8 @@ void Api::handle(http::Request request, http::Responder responder) {
             service_.reelect(std::move(answer));
         else
             service_.grab_election(std::move(answer));
+    } else if (name == "metrics" && seg.size() == 1) {
+        responder.respond(metrics_response(metrics_));
     } else if (is_raft_endpoint(name)) {
         responder.respond(envelope_error(name + ": not running with raft setup"));
     } else {
@@ -221,14 +229,17 @@ void Api::execute(const http::Request& request, http::Responder responder) {
         responder.respond(http::Response::error(400, e.what()));
         return;
     }
-    service_.execute(std::move(statements), [responder, start](backend::ExecuteReply reply) {
-        if (reply.failure != backend::Failure::None) {
-            responder.respond(failure_response(reply.failure, reply.error, reply.statement));
-            return;
-        }
-        responder.respond(
-            http::Response::json(200, execute_results_to_json(reply, seconds_since(start))));
-    });
+    service_.execute(
+        std::move(statements), [responder, start, metrics = metrics_](backend::ExecuteReply reply) {
+            if (reply.failure == backend::Failure::BackendFailure && metrics)
+                metrics->count_backend_error("execute");
+            if (reply.failure != backend::Failure::None) {
+                responder.respond(failure_response(reply.failure, reply.error, reply.statement));
+                return;
+            }
+            responder.respond(
+                http::Response::json(200, execute_results_to_json(reply, seconds_since(start))));
+        });
 }
 
 void Api::query(const http::Request& request, http::Responder responder) {
@@ -253,14 +264,18 @@ void Api::query(const http::Request& request, http::Responder responder) {
         responder.respond(http::Response::error(400, e.what()));
         return;
     }
-    service_.query(std::move(statements), level, [responder, start](backend::QueryReply reply) {
-        if (reply.failure != backend::Failure::None) {
-            responder.respond(failure_response(reply.failure, reply.error, reply.statement));
-            return;
-        }
-        responder.respond(
-            http::Response::json(200, query_results_to_json(reply, seconds_since(start))));
-    });
+    service_.query(
+        std::move(statements), level,
+        [responder, start, metrics = metrics_](backend::QueryReply reply) {
+            if (reply.failure == backend::Failure::BackendFailure && metrics)
+                metrics->count_backend_error("query");
+            if (reply.failure != backend::Failure::None) {
+                responder.respond(failure_response(reply.failure, reply.error, reply.statement));
+                return;
+            }
+            responder.respond(
+                http::Response::json(200, query_results_to_json(reply, seconds_since(start))));
+        });
 }
 
 http::Response Api::health(bool /*status_endpoint*/) {

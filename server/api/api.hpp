@@ -16,12 +16,18 @@
 #include "server/http/message.hpp"
 #include "server/http/responder.hpp"
 
+namespace orcraft::server::metrics {
+class NodeMetrics;
+}
+
 namespace orcraft::server::api {
 
 class Api {
   public:
-    // Both arguments must outlive the Api.
-    Api(const backend::Config& config, backend::Service& service);
+    // The arguments must outlive the Api. With `metrics`, every answer is counted by route and
+    // status and <prefix>/api/metrics serves the exposition (server/api/request_metrics.hpp).
+    Api(const backend::Config& config, backend::Service& service,
+        metrics::NodeMetrics* metrics = nullptr);
 
     void handle(http::Request request, http::Responder responder);
 
@@ -38,6 +44,7 @@ class Api {
 
     const backend::Config& config_;
     backend::Service& service_;
+    metrics::NodeMetrics* metrics_;
     std::string prefix_;  // normalized URLPrefix + "/api"
     std::string status_path_;
 };

@@ -12,6 +12,7 @@
 #include "backend/standalone_service.hpp"
 #include "server/api/api.hpp"
 #include "server/http/server.hpp"
+#include "server/metrics/node_metrics.hpp"
 #include "storage_mysql/mysql_driver.hpp"
 #include "storage_sqlite/sqlite_driver.hpp"
 
@@ -177,7 +178,9 @@ int run_node(const backend::Config& config) {
     }
     backend::Service& service = *service_owner;
 
-    api::Api api(config, service);
+    metrics::Registry metrics_registry;
+    metrics::NodeMetrics node_metrics(metrics_registry);
+    api::Api api(config, service, &node_metrics);
     http::ServerOptions http_options;
     http_options.max_body_bytes = static_cast<std::size_t>(config.http_max_body_bytes);
     http_options.header_timeout = std::chrono::seconds(config.http_header_timeout_seconds);
