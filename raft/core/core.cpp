@@ -871,6 +871,18 @@ Status Core::transfer_leadership(NodeId to) {
     return Status::kOk;
 }
 
+bool Core::campaign() {
+    if (role_ == Role::kLeader || !promotable()) return false;
+    campaign(cfg_.pre_vote ? Campaign::kPreElection : Campaign::kElection);
+    return true;
+}
+
+bool Core::step_down() {
+    if (role_ == Role::kFollower) return false;
+    become_follower(term_, kNoNode);
+    return true;
+}
+
 ProposeResult Core::change_membership(const ConfChange& change) {
     if (role_ != Role::kLeader) return {Status::kNotLeader, 0, 0};
     if (transferee_ != kNoNode) return {Status::kTransferInProgress, 0, 0};

@@ -89,6 +89,16 @@ class Core {
     // Hands leadership to voter `to` (leader only): the leader stops accepting proposals,
     // brings `to` up to date, then tells it to campaign at once. Aborted after election_ticks.
     Status transfer_leadership(NodeId to);
+    // Starts an election now instead of waiting for the election timeout (with a pre-vote
+    // round when pre_vote is on). A runtime calls it when this node is the only voter, so a
+    // single-node cluster leads at once. Returns false (and does nothing) when this node is
+    // the leader or may not campaign (not a voter).
+    bool campaign();
+    // Gives up leadership (or candidacy) at once: the node becomes a follower in its current
+    // term that knows no leader, and waits an election timeout before it may campaign. A
+    // runtime calls it when the leader's disk stalls, so the cluster stops waiting on it.
+    // Returns false (and does nothing) when this node is already a follower.
+    bool step_down();
     // Proposes a single-server membership change (leader only). See conf_change.hpp.
     ProposeResult change_membership(const ConfChange& change);
     // The application took a snapshot of its state machine at `index` (<= applied, with

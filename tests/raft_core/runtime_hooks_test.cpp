@@ -1,0 +1,58 @@
+// The calls a runtime uses outside the protocol's own timers: campaign() (a lone voter leads at
+// once) and step_down() (a leader whose disk stalls gives up leadership).
+#include <catch2/catch.hpp>
+
+#include "harness.hpp"
+
+using namespace orcraft::raft;
+using orcraft::raft::testing::Cluster;
+
+TEST_CASE("campaign: a single voter leads without waiting for an election timeout",
+          "[raft][election][runtime]") {
+    Cluster c(1);
+    REQUIRE(c.core(1).campaign());
+    c.process(1);  // the self vote becomes durable
+    c.process(1);
+    REQUIRE(c.core(1).role() == Role::kLeader);
+    REQUIRE(c.core(1).term() == 1);
+    REQUIRE(c.core(1).commit() == 1);     // its no-op entry, committed by its own disk
+    REQUIRE_FALSE(c.core(1).campaign());  // already the leader
+}
+
+TEST_CASE("campaign: a member of a larger cluster starts a (pre-)vote round at once",
+          "[raft][election][runtime]") {
+    Cluster c(3);
+    REQUIRE(c.core(2).campaign());
+    REQUIRE(c.core(2).role() == Role::kPreCandidate);
+    c.process_all();
+    c.stabilize();
+    REQUIRE(c.leader() == 2);
+}
+
+TEST_CASE("campaign: a node that is not a voter refuses", "[raft][election][runtime]") {
+    Cluster c(2, {}, 1);  // node 2 waits to be added
+    REQUIRE_FALSE(c.core(2).campaign());
+    REQUIRE(c.core(2).role() == Role::kFollower);
+}
+
+TEST_CASE("step_down: a leader becomes a follower in its term and the others elect a new leader",
+          "[raft][election][runtime]") {
+    Cluster c(3);
+    c.elect(1);
+    REQUIRE(c.core(1).step_down());
+    REQUIRE(c.core(1).role() == Role::kFollower);
+    REQUIRE(c.core(1).leader() == kNoNode);
+    REQUIRE(c.core(1).term() == 1);
+    REQUIRE(c.core(1).propose("x").status == Status::kNotLeader);
+    REQUIRE_FALSE(c.core(1).step_down());  // already a follower
+    // Without heartbeats the others time out and elect a leader of a later term.
+    int ticks = 0;
+    while (c.leader() == kNoNode) {
+        c.tick_all(1);
+        c.stabilize();
+        REQUIRE(++ticks < 200);
+    }
+    REQUIRE(c.core(c.leader()).term() == 2);
+    for (NodeId id : {1, 2, 3})
+        REQUIRE(c.core(id).leader() == c.leader());
+}
