@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "backend/snapshot_schema.hpp"
 #include "backend/value.hpp"
 
 namespace orcraft::backend {
@@ -102,7 +103,30 @@ class Driver {
 
     // The index recorded by the last successful execute(); 0 for a new database.
     virtual std::uint64_t applied_index() = 0;
+
+    // Snapshots (docs/snapshots.md). dump() writes the schema and rows of every user table
+    // (never the driver's own bookkeeping tables) to `out`, all read in one consistent read
+    // transaction that does not block execute() for longer than a moment, and returns the
+    // applied index that same transaction saw. Called from the apply thread. Throws
+    // BackendError. The default implementation refuses: a driver without snapshots.
+    virtual std::uint64_t dump(SnapshotWriter& out);
+
+    // Replaces every user table with the tables and rows read from `in` (tables absent from the
+    // snapshot are dropped) and records `index` as the applied index, even when it is lower
+    // than the current one. Readers see the old state or the new one. When the restore fails
+    // part way, the applied index is left unchanged (so the node installs the snapshot again);
+    // whether the tables are unchanged too depends on the driver (docs/snapshots.md). Called
+    // from the apply thread. Throws BackendError. The default implementation refuses.
+    virtual void restore(SnapshotReader& in, std::uint64_t index);
 };
+
+inline std::uint64_t Driver::dump(SnapshotWriter&) {
+    throw BackendError("the " + std::string(kind()) + " driver cannot write snapshots");
+}
+
+inline void Driver::restore(SnapshotReader&, std::uint64_t) {
+    throw BackendError("the " + std::string(kind()) + " driver cannot install snapshots");
+}
 
 class StatementQueryError : public std::runtime_error {
   public:
