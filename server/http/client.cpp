@@ -313,6 +313,122 @@ ClientResponse read_response(TcpStream& stream, std::chrono::milliseconds timeou
     }
 }
 
+// ---- read_response_streaming ----------------------------------------------------------------
+
+namespace {
+
+struct StreamState {
+    const std::function<bool(const ResponseHead&)>* on_head = nullptr;
+    const std::function<bool(std::string_view)>* on_body = nullptr;
+    ResponseHead head;
+    std::string field;
+    std::string value;
+    bool in_value = false;
+    bool head_request = false;
+    bool interim = false;    // the head being read is a 1xx answer
+    bool abandoned = false;  // a callback said stop
+    bool complete = false;
+    bool keep_alive = false;
+
+    void commit() {
+        if (!in_value && field.empty()) return;
+        head.headers.add(std::move(field), std::move(value));
+        field.clear();
+        value.clear();
+        in_value = false;
+    }
+};
+
+StreamState& stream_state(http_parser* p) {
+    return *static_cast<StreamState*>(p->data);
+}
+
+const http_parser_settings kStreamSettings = [] {
+    http_parser_settings s{};
+    s.on_header_field = [](http_parser* p, const char* at, std::size_t len) {
+        auto& st = stream_state(p);
+        if (st.in_value) st.commit();
+        st.field.append(at, len);
+        return 0;
+    };
+    s.on_header_value = [](http_parser* p, const char* at, std::size_t len) {
+        auto& st = stream_state(p);
+        st.in_value = true;
+        st.value.append(at, len);
+        return 0;
+    };
+    s.on_headers_complete = [](http_parser* p) {
+        auto& st = stream_state(p);
+        st.commit();
+        st.head.status = static_cast<int>(p->status_code);
+        st.head.version_minor = p->http_minor;
+        st.interim = st.head.status >= 100 && st.head.status < 200;
+        if (!st.interim && !(*st.on_head)(st.head)) {
+            st.abandoned = true;
+            return -1;
+        }
+        // 1 tells http-parser that this response has no body.
+        return st.head_request && !st.interim ? 1 : 0;
+    };
+    s.on_body = [](http_parser* p, const char* at, std::size_t len) {
+        auto& st = stream_state(p);
+        if (!(*st.on_body)(std::string_view(at, len))) {
+            st.abandoned = true;
+            return -1;
+        }
+        return 0;
+    };
+    s.on_message_complete = [](http_parser* p) {
+        auto& st = stream_state(p);
+        st.complete = true;
+        st.keep_alive = http_should_keep_alive(p) != 0;
+        http_parser_pause(p, 1);
+        return 0;
+    };
+    return s;
+}();
+
+}  // namespace
+
+std::optional<bool> read_response_streaming(TcpStream& stream, std::chrono::milliseconds timeout,
+                                            bool head_request,
+                                            const std::function<bool(const ResponseHead&)>& on_head,
+                                            const std::function<bool(std::string_view)>& on_body) {
+    for (;;) {
+        StreamState st;
+        st.on_head = &on_head;
+        st.on_body = &on_body;
+        st.head_request = head_request;
+        http_parser parser;
+        http_parser_init(&parser, HTTP_RESPONSE);
+        parser.data = &st;
+        char buf[16384];
+        while (!st.complete) {
+            std::size_t n = stream.read_some(buf, sizeof buf, timeout);
+            if (n == 0) {
+                http_parser_execute(&parser, &kStreamSettings, nullptr, 0);
+                if (st.abandoned) return std::nullopt;
+                if (st.complete) break;
+                throw ClientError(ClientError::Kind::Closed,
+                                  stream.peer() + ": connection closed before a complete response");
+            }
+            std::size_t used = http_parser_execute(&parser, &kStreamSettings, buf, n);
+            if (st.abandoned) return std::nullopt;
+            if (st.complete) {
+                if (used < n) stream.unread(std::string_view(buf + used, n - used));
+                break;
+            }
+            if (HTTP_PARSER_ERRNO(&parser) != HPE_OK) {
+                throw ClientError(ClientError::Kind::Other,
+                                  stream.peer() + ": malformed response: " +
+                                      http_errno_description(HTTP_PARSER_ERRNO(&parser)));
+            }
+        }
+        if (st.interim) continue;
+        return st.keep_alive;
+    }
+}
+
 // ---- HttpClient -----------------------------------------------------------------------------
 
 HttpClient::HttpClient(std::string host, std::uint16_t port, ClientOptions options)

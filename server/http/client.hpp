@@ -5,12 +5,16 @@
 // one response from it (Content-Length, chunked, or until the server closes), leaving any bytes
 // that follow in the stream for the next call, so pipelined responses can be read one by one.
 // HttpClient sends one request at a time over a kept connection and reconnects when the server
-// has closed it. All failures throw ClientError with a message naming the address and the step
+// has closed it; it is meant for idempotent requests and tests, since that one resend could run a
+// request twice (the leader proxy uses TcpStream and read_response_streaming() directly and never
+// resends). All failures throw ClientError with a message naming the address and the step
 // ("connect 127.0.0.1:3000: Connection refused", "127.0.0.1:3000: no response within 30000 ms").
 // Nothing here is thread-safe: use one object per thread.
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -89,6 +93,26 @@ class TcpStream {
 // malformed response, or when the stream ends before a whole response arrived.
 ClientResponse read_response(TcpStream& stream, std::chrono::milliseconds timeout,
                              bool head_request = false);
+
+// The status line and header fields of a response, for read_response_streaming().
+struct ResponseHead {
+    int status = 0;
+    Headers headers;
+    int version_minor = 1;
+};
+
+// Reads one response like read_response(), but hands the body over in pieces as it arrives
+// instead of collecting it: `on_head` once the status and headers are complete (interim 1xx
+// answers are skipped), then `on_body` for each piece of the decoded (de-chunked) body. `timeout`
+// bounds the wait for the head, and then every wait for more body bytes, so a long body that
+// keeps flowing is never cut. Either callback may return false to give up: the function then
+// returns nullopt at once and the stream must be closed, since the rest of the response is still
+// in it. Otherwise it returns whether the server keeps the connection open. Throws ClientError
+// like read_response().
+std::optional<bool> read_response_streaming(TcpStream& stream, std::chrono::milliseconds timeout,
+                                            bool head_request,
+                                            const std::function<bool(const ResponseHead&)>& on_head,
+                                            const std::function<bool(std::string_view)>& on_body);
 
 struct ClientOptions {
     std::chrono::milliseconds connect_timeout{2'000};
