@@ -1,0 +1,47 @@
+// /api/metrics of a real standalone node over TCP: requests are counted by route and status.
+
+#include <catch2/catch.hpp>
+
+#include "tests/metrics/exposition_parser.hpp"
+#include "tests/node/node_process.hpp"
+
+using namespace orcraft::tests;
+
+TEST_CASE("a standalone node counts its requests by route and status", "[metrics]") {
+    TempDir dir;
+    NodeProcess node(dir.path(), {{"BackendDB", "sqlite"}, {"RaftEnabled", false}});
+    node.start();
+    node.wait_healthy();
+
+    REQUIRE(node.post("/api/db/execute", {{"statements", {"CREATE TABLE t (id INT PRIMARY KEY)"}}})
+                .status == 200);
+    for (int i = 0; i < 3; ++i)
+        REQUIRE(node.post("/api/db/execute",
+                          {{"statements", nlohmann::json::array({nlohmann::json::array(
+                                              {"INSERT INTO t VALUES (?)", i})})}})
+                    .status == 200);
+    CHECK(node.post("/api/db/execute", {{"statements", {"SELEC nonsense"}}}).status == 400);
+    auto client = node.client();
+    CHECK(client.get("/api/no-such-route").status == 404);
+    CHECK(client.get("/some/other/path").status == 404);
+
+    const auto response = client.get("/api/metrics");
+    REQUIRE(response.status == 200);
+    CHECK(response.headers.get("Content-Type").value_or("").substr(0, 10) == "text/plain");
+    INFO(response.body);
+    const auto p = parse_exposition(response.body);
+    CHECK(p.value("orcraft_http_requests_total", {{"route", "db/execute"}, {"status", "200"}}) ==
+          4);
+    CHECK(p.value("orcraft_http_requests_total", {{"route", "db/execute"}, {"status", "400"}}) ==
+          1);
+    CHECK(p.value("orcraft_http_requests_total", {{"route", "other"}, {"status", "404"}}) == 2);
+    CHECK(p.value("orcraft_http_request_duration_seconds_count", {{"route", "db/execute"}}) == 5);
+    // wait_healthy() polled the health route at least once.
+    CHECK(p.value("orcraft_http_requests_total", {{"route", "health"}, {"status", "200"}}) >= 1);
+    CHECK(p.value("process_resident_memory_bytes") > 0);
+
+    // The scrape itself is counted once answered.
+    const auto second = parse_exposition(client.get("/api/metrics").body);
+    CHECK(second.value("orcraft_http_requests_total", {{"route", "metrics"}, {"status", "200"}}) ==
+          1);
+}
