@@ -51,8 +51,8 @@ struct LogStoreOptions {
 
 // Counters for metrics and benchmarks (monotonic since open()).
 struct LogStoreStats {
-    std::uint64_t syncs = 0;           // fdatasync/fsync calls made
-    std::uint64_t batches = 0;         // write() calls that wrote something
+    std::uint64_t syncs = 0;    // fdatasync/fsync calls made
+    std::uint64_t batches = 0;  // write() calls that wrote something
     std::uint64_t entries_written = 0;
     std::uint64_t bytes_written = 0;
     std::uint64_t segments_deleted = 0;
