@@ -7,17 +7,22 @@
 // answers with its own handshake. After that, frames flow one way (dialler -> listener): each
 // node sends on the connections it dialled and receives on the ones it accepted.
 //
-// Frames (docs/raft-wire.md, versioned): a fixed header with magic, format version, frame type,
-// payload length and a checksum of the payload, then the payload. Frames above
-// TransportOptions::max_frame_bytes, a bad checksum, an unknown version or type, or a payload
+// Frames (docs/raft-wire.md, versioned; the codec is raft/transport/wire.hpp): a fixed header
+// with magic, format version, frame type, payload length and a checksum, then the payload. Frames
+// above TransportOptions::max_frame_bytes, a bad checksum, an unknown version or type, or a payload
 // that does not decode close that connection (and log why); the process and other connections
 // are unaffected.
 //
 // Snapshot chunks (kSnapshot messages) travel on a second connection per peer, so heartbeats
 // and appends are never queued behind megabytes of snapshot. Lost connections are redialled
 // with exponential backoff (from reconnect_min_ms up to reconnect_max_ms); messages for a peer
-// that is not connected are dropped (Raft retransmits), and a per-peer queue bound drops the
-// oldest appends when a peer cannot keep up.
+// whose connection failed are dropped until the backoff delay has passed (Raft retransmits),
+// messages sent while a connection is being set up wait for it, and once max_queue_bytes are
+// queued for a connection new kAppend/kSnapshot messages are dropped (the others are small and
+// are still queued, up to twice the bound).
+//
+// A node whose peer list holds no other member (one waiting to be added to a cluster) accepts
+// handshakes from any node of its cluster and answers them at the address they announced.
 //
 // Threading: every method must be called on the loop thread, and callbacks run on it.
 #pragma once
@@ -46,17 +51,21 @@ struct PeerAddress {
 };
 
 struct TransportOptions {
-    std::string cluster;        // cluster name; handshakes from other clusters are refused
-    NodeId self = kNoNode;      // this node's id
-    std::string identity;       // this node's identity "ip:port"
-    std::string http_url;       // this node's HTTP base URL, told to peers in the handshake
-    std::string listen_host;    // RaftBind host ("" or "0.0.0.0": every IPv4 interface)
+    std::string cluster;            // cluster name; handshakes from other clusters are refused
+    NodeId self = kNoNode;          // this node's id
+    std::string identity;           // this node's identity "ip:port"
+    std::string http_url;           // this node's HTTP base URL, told to peers in the handshake
+    std::string listen_host;        // RaftBind host ("" or "0.0.0.0": every IPv4 interface)
     std::uint16_t listen_port = 0;  // 0 picks a free port (tests); see Transport::port()
-    std::size_t max_frame_bytes = 64 * 1024 * 1024;
+    std::size_t max_frame_bytes = 64 * 1024 * 1024;  // largest frame payload sent or accepted
     std::size_t max_queue_bytes = 32 * 1024 * 1024;  // per peer and connection
     int reconnect_min_ms = 20;
     int reconnect_max_ms = 1000;
     int connect_timeout_ms = 1000;
+    // A connection whose sent bytes stay unacknowledged this long, or whose keepalive probes go
+    // unanswered, is closed by the kernel (TCP_USER_TIMEOUT), so that a peer behind a healed
+    // partition is redialled instead of waiting for TCP's own retransmission timeout.
+    int stall_timeout_ms = 5000;
 };
 
 // What a handshake told us about a peer (kept for the peer's lifetime in the process).
@@ -79,7 +88,8 @@ struct TransportStats {
 class Transport {
   public:
     using MessageHandler = std::function<void(Message)>;
-    // Called when a handshake from `info` was accepted (a peer told us its HTTP URL).
+    // Called when a handshake from `info` was accepted (a peer told us its HTTP URL), and when a
+    // peer we dialled answered with its own handshake.
     using PeerHandler = std::function<void(const PeerInfo&)>;
 
     // Starts listening at once; throws std::runtime_error naming the address if it cannot bind.
@@ -93,34 +103,15 @@ class Transport {
     // Queues `m` for m.to. Never blocks.
     virtual void send(Message m) = 0;
     // What the peer's latest handshake said, if it ever connected to us.
+    // Also filled from the Welcome a peer answers our own connection with. The pointer stays
+    // valid for the transport's lifetime; later handshakes update what it points to.
     virtual const PeerInfo* peer_info(NodeId id) const = 0;
     // The port actually listened on.
     virtual std::uint16_t port() const = 0;
     virtual TransportStats stats() const = 0;
-    // Closes every handle; `done` runs on the loop once they are all closed.
+    // Closes every handle; `done` runs on the loop once they are all closed. The transport may
+    // be destroyed only after `done` ran (or if the loop never ran after create()).
     virtual void close(std::function<void()> done) = 0;
-};
-
-// The frame codec, separate from the sockets so that it can be fuzzed and unit-tested.
-// encode_message() returns one complete frame. FrameDecoder accepts bytes in arbitrary pieces.
-std::string encode_message(const Message& m);
-
-class FrameDecoder {
-  public:
-    explicit FrameDecoder(std::size_t max_frame_bytes) : max_frame_bytes_(max_frame_bytes) {}
-    // Appends bytes. Returns false (with error() set) once the stream is malformed; the caller
-    // closes the connection then.
-    bool feed(const char* data, std::size_t n);
-    // The next complete frame's decoded message, if any.
-    bool next(Message& out);
-    const std::string& error() const { return error_; }
-
-  private:
-    std::size_t max_frame_bytes_;
-    std::string buffer_;
-    std::size_t consumed_ = 0;
-    std::vector<Message> ready_;
-    std::string error_;
 };
 
 }  // namespace orcraft::raft
