@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "backend/driver.hpp"
+#include "backend/raft_control.hpp"
 
 namespace orcraft::backend {
 
@@ -90,6 +91,10 @@ class Service {
     virtual void grab_election(std::function<void(ElectionReply)> done) {
         done(ElectionReply{true, "Node elected as leader"});
     }
+
+    // The raft endpoints' view and operations (raft_control.hpp); nullptr when the node does not
+    // run raft. The object lives as long as the service.
+    virtual RaftControl* raft() { return nullptr; }
 
     // Finishes the work already accepted, refuses new work, and releases the backend.
     virtual void stop() = 0;

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "server/api/leader_forwarding.hpp"
+#include "server/api/raft_routes.hpp"
 #include "server/api/request_metrics.hpp"
 #include "server/api/sql_json.hpp"
 
@@ -80,22 +82,6 @@ std::optional<std::pair<std::string, std::string>> basic_credentials(const http:
     return std::make_pair(decoded.substr(0, colon), decoded.substr(colon + 1));
 }
 
-// Endpoints that only make sense with raft; without it they answer orchestrator's error.
-bool is_raft_endpoint(const std::string& name) {
-    static const std::vector<std::string> names = {"raft-state",
-                                                   "raft-leader",
-                                                   "raft-health",
-                                                   "raft-status",
-                                                   "raft-peers",
-                                                   "raft-snapshot",
-                                                   "raft-yield",
-                                                   "raft-yield-hint",
-                                                   "raft-add-peer",
-                                                   "raft-remove-peer",
-                                                   "raft-follower-health-report"};
-    return std::find(names.begin(), names.end(), name) != names.end();
-}
-
 }  // namespace
 
 http::Response envelope_ok(const std::string& message, const nlohmann::json& details) {
@@ -114,7 +100,34 @@ Api::Api(const backend::Config& config, backend::Service& service, metrics::Node
       metrics_(metrics),
       prefix_(backend::normalize_url_prefix(config.url_prefix) + "/api"),
       status_path_(backend::normalize_url_prefix(config.url_prefix) +
-                   backend::normalize_url_prefix(config.status_endpoint)) {}
+                   backend::normalize_url_prefix(config.status_endpoint)) {
+    if (auto* raft = service_.raft()) {
+        http::ProxyOptions options;
+        options.connect_timeout =
+            std::chrono::milliseconds(config.leader_proxy_connect_timeout_millis);
+        options.response_timeout =
+            std::chrono::seconds(config.leader_proxy_response_timeout_seconds);
+        forwarding_ = std::make_unique<LeaderForwarding>(*raft, options);
+    }
+}
+
+Api::~Api() {
+    stop();
+}
+
+void Api::stop() {
+    if (forwarding_) forwarding_->stop();
+}
+
+bool Api::forward_to_leader(http::Request& request, const std::vector<std::string>& segments,
+                            bool status_endpoint, http::Responder& responder) {
+    if (!forwarding_ || !forwarding_->should_forward(request, segments, status_endpoint)) {
+        return false;
+    }
+    const bool routed_check = !segments.empty() && segments[0] == "routed-leader-check";
+    forwarding_->forward(std::move(request), std::move(responder), routed_check);
+    return true;
+}
 
 std::optional<http::Response> Api::refuse(const http::Request& request, Access access) const {
     const auto& method = config_.authentication_method;
@@ -161,6 +174,7 @@ void Api::handle(http::Request request, http::Responder responder) {
             responder.respond(std::move(*refusal));
             return;
         }
+        if (forward_to_leader(request, seg, false, responder)) return;
         execute(request, std::move(responder));
         return;
     }
@@ -173,6 +187,7 @@ void Api::handle(http::Request request, http::Responder responder) {
             responder.respond(std::move(*refusal));
             return;
         }
+        if (forward_to_leader(request, seg, false, responder)) return;
         query(request, std::move(responder));
         return;
     }
@@ -185,6 +200,7 @@ void Api::handle(http::Request request, http::Responder responder) {
         responder.respond(std::move(*refusal));
         return;
     }
+    if (forward_to_leader(request, seg, is_status_endpoint, responder)) return;
 
     if ((name == "lb-check" || name == "_ping") && seg.size() == 1) {
         responder.respond(http::Response::json(200, "OK"));
@@ -214,7 +230,7 @@ void Api::handle(http::Request request, http::Responder responder) {
     } else if (name == "metrics" && seg.size() == 1) {
         responder.respond(metrics_response(metrics_));
     } else if (is_raft_endpoint(name)) {
-        responder.respond(envelope_error(name + ": not running with raft setup"));
+        handle_raft_endpoint(service_.raft(), seg, responder);
     } else {
         responder.respond(http::Response::error(404, "not found: " + request.path));
     }
@@ -280,6 +296,8 @@ void Api::query(const http::Request& request, http::Responder responder) {
 
 http::Response Api::health(bool /*status_endpoint*/) {
     auto s = service_.status();
+    std::vector<std::string> healthy_members;
+    if (auto* raft = service_.raft()) healthy_members = raft->view().healthy_members;
     nlohmann::json details = {
         {"Healthy", s.healthy},
         {"Hostname", s.hostname},
@@ -292,7 +310,7 @@ http::Response Api::health(bool /*status_endpoint*/) {
         {"IsRaftLeader", s.mode == "raft" && s.is_leader},
         {"RaftLeaderURI", s.leader_url},
         {"RaftAdvertise", config_.raft_enabled ? config_.raft_self.id : ""},
-        {"RaftHealthyMembers", nlohmann::json::array()},
+        {"RaftHealthyMembers", healthy_members},
         {"Mode", s.mode},
     };
     if (s.healthy) return envelope_ok("Application node is healthy", details);

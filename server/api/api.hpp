@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,8 @@ class NodeMetrics;
 
 namespace orcraft::server::api {
 
+class LeaderForwarding;
+
 class Api {
   public:
     // The arguments must outlive the Api. With `metrics`, every answer is counted by route and
@@ -29,7 +32,15 @@ class Api {
     Api(const backend::Config& config, backend::Service& service,
         metrics::NodeMetrics* metrics = nullptr);
 
+    ~Api();
+    Api(const Api&) = delete;
+    Api& operator=(const Api&) = delete;
+
     void handle(http::Request request, http::Responder responder);
+
+    // Stops forwarding to the leader (requests waiting to be forwarded get 503). Call after the
+    // HTTP server has stopped. Idempotent.
+    void stop();
 
   private:
     enum class Access { Read, Write };
@@ -37,6 +48,9 @@ class Api {
     // Checks credentials and ReadOnly; returns an error response when the request is refused.
     std::optional<http::Response> refuse(const http::Request& request, Access access) const;
 
+    // A raft follower hands the request to the leader (leader_forwarding.hpp); true when it did.
+    bool forward_to_leader(http::Request& request, const std::vector<std::string>& segments,
+                           bool status_endpoint, http::Responder& responder);
     void execute(const http::Request& request, http::Responder responder);
     void query(const http::Request& request, http::Responder responder);
     http::Response health(bool status_endpoint);
@@ -45,7 +59,8 @@ class Api {
     const backend::Config& config_;
     backend::Service& service_;
     metrics::NodeMetrics* metrics_;
-    std::string prefix_;  // normalized URLPrefix + "/api"
+    std::unique_ptr<LeaderForwarding> forwarding_;  // raft mode only
+    std::string prefix_;                            // normalized URLPrefix + "/api"
     std::string status_path_;
 };
 
