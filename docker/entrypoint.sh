@@ -7,7 +7,7 @@
 #   COMMAND [ARGS...]                runs that command instead (orcraft-client, sh, ...)
 #
 # The working directory is /var/lib/orcraft (the volume), so relative paths in the configuration
-# (RaftDataDir "data/raft", SQLite3DataFile "data/orcraft.db") land in the volume.
+# (RaftDataDir "raft", SQLite3DataFile "orcraft.db") land in the volume.
 set -eu
 
 case "${1:-}" in

@@ -99,13 +99,16 @@ start() {
             touch "$state_dir/mariadb-started"
         fi
     fi
-    local c node pid
+    local c node pid sqlite_file
     for c in "${configs[@]}"; do
         node=$(node_of "$c")
         if pid=$(pid_of "$c"); then
             echo "run-cluster: $node already runs (pid $pid)"
             continue
         fi
+        # orcraft creates RaftDataDir but not the directory of the SQLite file.
+        sqlite_file=$(key_of "$c" SQLite3DataFile)
+        [[ -z "$sqlite_file" ]] || mkdir -p "$(dirname "$sqlite_file")"
         setsid "$orcraft" --config "$c" >>"$state_dir/$node.log" 2>&1 </dev/null &
         echo $! >"$state_dir/$node.pid"
         echo "run-cluster: started $node (pid $!, $(api_of "$c"), log $state_dir/$node.log)"
