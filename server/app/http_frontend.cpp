@@ -1,0 +1,40 @@
+#include "server/app/http_frontend.hpp"
+
+namespace orcraft::server::app {
+namespace {
+
+http::ServerOptions server_options(const backend::Config& config) {
+    http::ServerOptions options;
+    options.max_body_bytes = static_cast<std::size_t>(config.http_max_body_bytes);
+    options.header_timeout = std::chrono::seconds(config.http_header_timeout_seconds);
+    options.body_timeout = std::chrono::seconds(config.http_body_timeout_seconds);
+    options.idle_timeout = std::chrono::seconds(config.http_idle_timeout_seconds);
+    return options;
+}
+
+}  // namespace
+
+HttpFrontend::HttpFrontend(const backend::Config& config, backend::Service& service)
+    : config_(config),
+      node_metrics_(registry_),
+      api_(config, service, &node_metrics_),
+      server_(server_options(config), [this](http::Request request, http::Responder responder) {
+          api_.handle(std::move(request), std::move(responder));
+      }) {}
+
+HttpFrontend::~HttpFrontend() {
+    stop();
+}
+
+http::Endpoint HttpFrontend::listen() {
+    const auto address = config_.listen();
+    // The server logs "http: listening on <address>" itself.
+    return server_.listen(address.host, address.port.value_or(3000));
+}
+
+void HttpFrontend::stop() {
+    server_.stop();
+    api_.stop();
+}
+
+}  // namespace orcraft::server::app
