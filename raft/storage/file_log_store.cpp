@@ -73,7 +73,7 @@ void FileLogStore::initialize() {
 
 void FileLogStore::repair(Recovered& found) {
     if (found.meta.damaged_other) {
-        spdlog::warn("raft storage: metadata copy {} is unusable; using {} (sequence {})",
+        spdlog::warn("raft storage: unusable metadata copy {}; using {} (sequence {})",
                      *found.meta.damaged_other, join_path(dir_, kMetaFileNames[found.meta.slot]),
                      found.meta.record.sequence);
     }
@@ -98,8 +98,6 @@ void FileLogStore::repair(Recovered& found) {
     if (tail.claim && tail.claim->count > 0) {
         claim = fmt::format(" (a batch claiming entries {}..{})", tail.claim->first_index,
                             tail.claim->first_index + tail.claim->count - 1);
-    } else if (tail.claim) {
-        claim = " (a batch claiming no entries)";
     }
     spdlog::warn(
         "raft storage: {}: dropped a torn tail of {} bytes at offset {}{}{}; the log "

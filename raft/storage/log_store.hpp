@@ -1,22 +1,27 @@
 // The durable Raft state of one node, kept in its RaftDataDir and nowhere else (the backend
-// database never holds the consensus log): log entries in segment files, the hard state and
-// the first log index in double-buffered metadata files, and the latest state-machine snapshot
-// in a snapshot file with a manifest. docs/raft-storage.md describes the on-disk format and its
-// version.
+// database never holds the consensus log): log entries in segment files, the first log index
+// and the snapshot in use in double-buffered metadata files (with a checkpoint of the hard
+// state), and the latest state-machine snapshot in a snapshot file with a manifest.
+// docs/raft-storage.md describes the on-disk format (version 1) and why it is crash safe.
 //
-// Durability: write() makes everything it was given durable with one fdatasync per file
-// touched before it returns (a batch of many entries costs one sync), and fsyncs the
-// directory after creating, renaming or unlinking a file. A crash at any moment leaves either
-// the state before a write() or the state after it for each record batch; never a mix that
-// loses an entry a returned write() made durable.
+// Durability: write() makes everything it was given durable before it returns. Entries and
+// hard state go into one checksummed batch record appended to the last segment, so an
+// ordinary write() costs exactly one fdatasync however many entries it carries. Creating,
+// renaming or deleting a file is followed by a directory fsync. A crash at any moment leaves
+// the state before a write() or the state after it (a received snapshot with entries may also
+// leave the snapshot in place without the entries); never a mix that loses an entry a returned
+// write() made durable, and never a truncated suffix that comes back.
 //
 // Recovery: open() scans the segments. A torn tail (a partial last batch, or a zero-filled
-// tail left by a crash during preallocation or append) is truncated, and a warning names the
-// file, the offset and the bytes and entries dropped. Damage anywhere before the tail (a
-// checksum mismatch followed by valid data, a missing segment, a broken metadata pair) is
-// refused: open() throws StorageError naming the file and offset, and nothing is modified.
+// tail left by a crash during append) is truncated, and a warning names the file, the offset,
+// the bytes dropped and the entries the dropped batch claimed. Damage anywhere before the tail
+// (a checksum mismatch followed by valid data, damage in a segment other than the last, a
+// missing segment, both metadata copies unusable, a damaged snapshot) is refused: open()
+// throws StorageError naming the file and offset, and nothing is modified. Damage confined to
+// the last batch of the last segment cannot be told from a torn write and is dropped as one.
 //
-// Threading: one thread at a time (the node runtime's disk thread). Not copyable.
+// Threading: one thread at a time (the node runtime's disk thread). Not copyable. The
+// directory is locked (flock on dir/LOCK) while a store has it open.
 #pragma once
 
 #include <cstdint>
@@ -66,26 +71,34 @@ class LogStore {
     virtual ~LogStore() = default;
 
     // What open() found: hard state, latest snapshot (meta and data; an empty snapshot at index 0
-    // with an empty configuration when there is none), the entries after the snapshot, and
-    // `applied` set to the snapshot index. `first_index` is the index of entries.front() or
-    // snapshot index + 1.
+    // with an empty configuration and empty data when there is none), the entries after the
+    // snapshot (entries.front().index is the snapshot index + 1), and `applied` set to the
+    // snapshot index. Entries of the trailing window at or below the snapshot index stay on disk
+    // but are not loaded. Later writes do not change what this returns.
     virtual Restored restored() const = 0;
 
-    // Step 2 of the Ready contract (raft/core/ready.hpp): persists `snapshot` (if set; it
-    // replaces the log: every entry at or below its index is dropped), then `entries` (the log is
-    // truncated from entries.front().index first when that index is at or below the last index),
-    // then `hard_state`. Returns once all of it is durable.
+    // Step 2 of the Ready contract (raft/core/ready.hpp): persists `snapshot` (if set: a
+    // snapshot received from the leader; it replaces the whole log, which restarts at its index
+    // + 1), then `entries` (the log is truncated from entries.front().index first when that index
+    // is at or below the last index), then `hard_state`. Returns once all of it is durable.
+    // Throws std::invalid_argument, writing nothing, when the arguments do not fit the log
+    // (entries not contiguous, starting at or below the snapshot index or after last index + 1;
+    // a snapshot not newer than the current one). Throws StorageError when the disk fails; the
+    // store then refuses further writes and must be reopened (the node should stop).
     virtual void write(const std::optional<Snapshot>& snapshot, const std::vector<Entry>& entries,
                        const std::optional<HardState>& hard_state) = 0;
 
     // The state machine took a snapshot at snapshot.meta.index (a compaction, not a received
     // snapshot): stores it as the latest snapshot (write to a temporary file, sync, rename, sync
     // the directory), deletes older snapshot files, and deletes the segments the trailing window
-    // no longer needs. Entries after the snapshot index are kept.
+    // no longer needs. Entries after the snapshot index are kept. Throws std::invalid_argument
+    // unless the index is after the current snapshot and at most last_index().
     virtual void save_snapshot(const Snapshot& snapshot) = 0;
 
-    virtual Index first_index() const = 0;  // first entry kept in the log
-    virtual Index last_index() const = 0;   // last entry, or the snapshot index if none
+    // The first entry still on disk: below the snapshot index while the trailing window holds
+    // entries before it, the snapshot index + 1 when the log holds no entry.
+    virtual Index first_index() const = 0;
+    virtual Index last_index() const = 0;  // last entry, or the snapshot index if none
     virtual LogStoreStats stats() const = 0;
 };
 
