@@ -18,6 +18,7 @@
 #include "storage_mysql/auto_increment.hpp"
 #include "storage_mysql/connection.hpp"
 #include "storage_mysql/ddl_undo.hpp"
+#include "storage_mysql/mysql_snapshot.hpp"
 #include "storage_mysql/progress_marker.hpp"
 #include "storage_mysql/schema_fingerprint.hpp"
 #include "storage_mysql/statement_kind.hpp"
@@ -395,6 +396,10 @@ struct MysqlDriver::Impl {
         if (current_marker().pending_index != 0) undo_pending();
         Marker m = current_marker();
         if (m.applied >= index) return detail::decode_outcome(m.results);  // committed earlier
+        if (m.pending_fingerprint == detail::kRestorePending)
+            throw BackendError("MySQL backend: the install of the snapshot at index " +
+                               std::to_string(m.pending_index) +
+                               " was interrupted; install it again before applying entries");
         Session& s = w();
         s.exec(stamp_assignment(stamp));
 
@@ -761,6 +766,50 @@ std::vector<backend::QueryResult> MysqlDriver::query(
 std::uint64_t MysqlDriver::applied_index() {
     Impl& d = *impl_;
     return d.with_writer([&] { return d.current_marker().applied; });
+}
+
+std::uint64_t MysqlDriver::dump(backend::SnapshotWriter& out) {
+    Impl& d = *impl_;
+    Session s = d.acquire_reader();
+    try {
+        s.exec("START TRANSACTION READ ONLY, WITH CONSISTENT SNAPSHOT");
+        const std::uint64_t index = detail::dump_tables(s, out);
+        s.exec("COMMIT");
+        d.release_reader(std::move(s));
+        return index;
+    } catch (const sql::SQLException& e) {
+        d.drop_reader();
+        throw BackendError("MySQL backend: snapshot failed: " + detail::describe(e));
+    } catch (...) {
+        d.drop_reader();
+        throw;
+    }
+}
+
+void MysqlDriver::restore(backend::SnapshotReader& in, std::uint64_t index) {
+    Impl& d = *impl_;
+    try {
+        Session& s = d.w();
+        if (d.current_marker().pending_index != 0) d.undo_pending();
+        const std::vector<detail::BuiltTable> built = detail::build_tables(s, in);
+        // From here until the final marker the tables may be the snapshot's while the applied
+        // index is still the old one: the marker says so, and execute() refuses entries.
+        Marker pending = d.current_marker();
+        pending.pending_index = index;
+        pending.pending_step = 0;
+        pending.pending_fingerprint = detail::kRestorePending;
+        pending.results.clear();
+        pending.undo = detail::UndoLog::kIrreversible;
+        detail::store_marker(s, pending);
+        d.marker = pending;
+        detail::swap_in(s, built);
+        d.store_after_ddl(Marker{index, 0, 0, "", "", ""});
+        spdlog::info("mysql backend: installed a snapshot of {} tables at index {}", built.size(),
+                     index);
+    } catch (const sql::SQLException& e) {
+        d.marker.reset();
+        throw BackendError("MySQL backend: snapshot install failed: " + detail::describe(e));
+    }
 }
 
 std::uint64_t MysqlDriver::writer_connection_id() const {

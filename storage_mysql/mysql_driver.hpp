@@ -89,6 +89,11 @@ class MysqlDriver final : public backend::Driver {
     std::vector<backend::QueryResult> query(
         const std::vector<backend::Statement>& statements) override;
     std::uint64_t applied_index() override;
+    // Portable snapshots (mysql_snapshot.hpp): dump() reads on a reader connection in a
+    // transaction started WITH CONSISTENT SNAPSHOT, so the writer continues meanwhile; restore()
+    // builds the tables under temporary names and swaps them in with one RENAME TABLE.
+    std::uint64_t dump(backend::SnapshotWriter& out) override;
+    void restore(backend::SnapshotReader& in, std::uint64_t index) override;
 
     // The server-side id of the writer connection (for tests that kill it).
     std::uint64_t writer_connection_id() const;

@@ -67,6 +67,11 @@ class SqliteDriver final : public backend::Driver {
     std::vector<backend::QueryResult> query(
         const std::vector<backend::Statement>& statements) override;
     std::uint64_t applied_index() override;
+    // Portable snapshots (sqlite_snapshot.cpp): dump() reads through a reader connection in one
+    // WAL read transaction, so writes continue meanwhile; restore() replaces every user table in
+    // one writer transaction, so readers see the old state or the new one.
+    std::uint64_t dump(backend::SnapshotWriter& out) override;
+    void restore(backend::SnapshotReader& in, std::uint64_t index) override;
 
     const std::string& path() const { return path_; }
 
