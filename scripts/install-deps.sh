@@ -2,13 +2,18 @@
 # Installs the Debian packages orcraft needs.
 #   scripts/install-deps.sh          build and run a node
 #   scripts/install-deps.sh --test   also what the test suite uses (MariaDB, network namespaces, clang tools)
+#   scripts/install-deps.sh --bench  also what bench/compare-etcd.sh compares against (etcd)
 set -euo pipefail
 
 packages=(cmake g++ make pkg-config libmysqlcppconn-dev libsqlite3-dev libuv1-dev libspdlog-dev catch2
           nlohmann-json3-dev libhttp-parser-dev libzstd-dev libxxhash-dev curl ca-certificates)
-if [[ "${1:-}" == "--test" ]]; then
-    packages+=(mariadb-server mariadb-client iproute2 nftables iputils-ping procps clang-format)
-fi
+for arg in "$@"; do
+    case "$arg" in
+        --test) packages+=(mariadb-server mariadb-client iproute2 nftables iputils-ping procps clang-format) ;;
+        --bench) packages+=(etcd-server etcd-client procps) ;;
+        *) echo "usage: $0 [--test] [--bench]" >&2; exit 2 ;;
+    esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

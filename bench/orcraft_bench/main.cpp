@@ -13,6 +13,7 @@
 #include <memory>
 #include <thread>
 
+#include "bench/orcraft_bench/failover.hpp"
 #include "bench/orcraft_bench/load_thread.hpp"
 #include "bench/orcraft_bench/metrics.hpp"
 #include "bench/orcraft_bench/options.hpp"
@@ -36,8 +37,27 @@ double seconds_between(Clock::time_point a, Clock::time_point b) {
     return std::chrono::duration<double>(b - a).count();
 }
 
+// The failover probe: no setup (the table exists already), one measurement, its result.
+int run_failover(const Options& options, const RequestFactory& factory) {
+    FailoverSettings settings;
+    settings.pid = options.kill_pid;
+    settings.signal = options.kill_signal;
+    settings.deadline = std::chrono::milliseconds(static_cast<long>(options.duration_s * 1000));
+    settings.request_timeout =
+        std::chrono::milliseconds(static_cast<long>(options.timeout_s * 1000));
+    const auto result = measure_failover(options, factory, settings);
+    std::cout << "failover seconds        " << result.seconds << '\n'
+              << "failover ok             " << (result.ok ? "yes" : "no") << '\n'
+              << "failover attempts       " << result.attempts << '\n';
+    if (!result.ok) std::cout << "failover last error     " << result.last_error << '\n';
+    if (options.json) std::cout << failover_json(result, options.kill_signal).dump() << '\n';
+    std::cout.flush();
+    return result.ok ? 0 : 1;
+}
+
 int run(const Options& options) {
     RequestFactory factory(options);
+    if (options.kill_pid != 0) return run_failover(options, factory);
     const auto targets = resolve(options.urls);
     run_setup(options, factory, std::chrono::seconds(30));
 
@@ -49,7 +69,7 @@ int run(const Options& options) {
     }
     if (!options.fsync_metric.empty()) names.fsyncs = options.fsync_metric;
     if (!options.commit_metric.empty()) names.commit_index = options.commit_metric;
-    MetricsProbe probe(options.urls, names);
+    MetricsProbe probe(options.metrics_urls.empty() ? options.urls : options.metrics_urls, names);
 
     std::vector<std::vector<std::uint32_t>> shares(static_cast<std::size_t>(options.threads));
     for (int c = 0; c < options.clients; ++c)
@@ -77,6 +97,9 @@ int run(const Options& options) {
     auto next_tick = start + std::chrono::seconds(1);
     for (;;) {
         auto wake = std::min({next_tick, measuring ? end : warmup_end});
+        // With a request count to reach, look at the counters often so as not to overshoot much.
+        if (options.max_requests > 0)
+            wake = std::min(wake, Clock::now() + std::chrono::milliseconds(10));
         std::this_thread::sleep_until(wake);  // pacing of the progress lines, not synchronisation
         const auto now = Clock::now();
         auto current = snapshot(threads);
@@ -97,7 +120,9 @@ int run(const Options& options) {
             previous_time = now;
             next_tick += std::chrono::seconds(1);
         }
-        if (measuring && now >= end) {
+        const bool count_reached =
+            options.max_requests > 0 && current.ok - base.ok >= options.max_requests;
+        if (measuring && (now >= end || count_reached)) {
             Summary summary;
             summary.seconds = seconds_between(base_time, now);
             summary.stats = current.since(base);

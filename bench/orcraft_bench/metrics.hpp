@@ -24,7 +24,7 @@ struct MetricNames {
     // Where the exposition is served, after the URL prefix.
     std::string path = "/api/metrics";
     // A counter of fsyncs (or the _count of their duration histogram).
-    std::string fsyncs = "orcraft_raft_fsync_duration_seconds_count";
+    std::string fsyncs = "orcraft_raft_fsyncs_total";
     // The node's commit index (a gauge).
     std::string commit_index = "orcraft_raft_commit_index";
 };

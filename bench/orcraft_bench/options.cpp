@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <csignal>
 #include <cstdlib>
 
 namespace orcraft::bench {
@@ -33,6 +34,18 @@ Workload parse_workload(const std::string& text) {
     if (text == "select-linearizable") return Workload::SelectLinearizable;
     throw OptionError("--workload: one of insert, batch, select-weak, select-linearizable; got '" +
                       text + "'");
+}
+
+// Appends every URL of a comma-separated list.
+void append_urls(const std::string& list, std::vector<TargetUrl>& out) {
+    std::size_t start = 0;
+    while (start <= list.size()) {
+        auto comma = list.find(',', start);
+        auto item = list.substr(start, comma - start);
+        if (!item.empty()) out.push_back(parse_url(item));
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+    }
 }
 
 }  // namespace
@@ -84,6 +97,7 @@ TargetUrl parse_url(const std::string& text) {
 
 Options parse_options(int argc, const char* const* argv) {
     Options o;
+    bool timeout_given = false;
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];
         std::string value;
@@ -101,15 +115,9 @@ Options parse_options(int argc, const char* const* argv) {
         if (arg == "--help" || arg == "-h") {
             throw OptionError("");
         } else if (arg == "--url") {
-            auto list = next();
-            std::size_t start = 0;
-            while (start <= list.size()) {
-                auto comma = list.find(',', start);
-                auto item = list.substr(start, comma - start);
-                if (!item.empty()) o.urls.push_back(parse_url(item));
-                if (comma == std::string::npos) break;
-                start = comma + 1;
-            }
+            append_urls(next(), o.urls);
+        } else if (arg == "--metrics-url") {
+            append_urls(next(), o.metrics_urls);
         } else if (arg == "--etcd") {
             o.protocol = Protocol::Etcd;
         } else if (arg == "--workload") {
@@ -130,6 +138,7 @@ Options parse_options(int argc, const char* const* argv) {
             o.rows = number<int>(arg, next(), 1, 100'000'000);
         } else if (arg == "--timeout") {
             o.timeout_s = seconds(arg, next(), 0.001);
+            timeout_given = true;
         } else if (arg == "--table") {
             o.table = next();
             for (char c : o.table)
@@ -150,6 +159,18 @@ Options parse_options(int argc, const char* const* argv) {
             o.fsync_metric = next();
         } else if (arg == "--commit-metric") {
             o.commit_metric = next();
+        } else if (arg == "--requests") {
+            o.max_requests = number<std::uint64_t>(arg, next(), 1, UINT64_MAX);
+        } else if (arg == "--kill-pid") {
+            o.kill_pid = number<int>(arg, next(), 2, INT32_MAX);
+        } else if (arg == "--signal") {
+            auto name = next();
+            if (name == "KILL" || name == "SIGKILL" || name == "9")
+                o.kill_signal = SIGKILL;
+            else if (name == "TERM" || name == "SIGTERM" || name == "15")
+                o.kill_signal = SIGTERM;
+            else
+                throw OptionError("--signal: KILL or TERM, got '" + name + "'");
         } else if (arg == "--seed") {
             o.seed = number<std::uint64_t>(arg, next(), 0, UINT64_MAX);
         } else {
@@ -157,6 +178,8 @@ Options parse_options(int argc, const char* const* argv) {
         }
     }
     if (o.urls.empty()) o.urls.push_back(parse_url("http://127.0.0.1:3000"));
+    if (o.kill_pid != 0 && !timeout_given) o.timeout_s = 1;
+    if (o.max_requests > 0) o.warmup_s = 0;
     if (o.threads > o.clients) o.threads = o.clients;
     return o;
 }
@@ -188,12 +211,23 @@ and reports throughput, latency percentiles and errors by kind.
   --quiet               no progress lines
   --seed N              seeds the keys chosen by select workloads, and the high bits of inserted ids
   --no-metrics          do not read the nodes' metrics
+  --metrics-url URL     the nodes whose metrics are read, repeatable or comma-separated
+                        (default: the --url targets)
   --fsync-metric NAME   the fsync counter read from /api/metrics (default
-                        orcraft_raft_fsync_duration_seconds_count; with --etcd
+                        orcraft_raft_fsyncs_total; with --etcd
                         etcd_disk_wal_fsync_duration_seconds_count from /metrics)
   --commit-metric NAME  the commit index read from the metrics (default orcraft_raft_commit_index;
                         with --etcd etcd_server_proposals_committed_total)
   --etcd                speak etcd's v3 HTTP/JSON gateway instead (put, txn, range)
+  --requests N          stop once N requests were answered 200 (--duration is then a limit, and
+                        there is no warmup)
+
+Failover probe (instead of a load run):
+  --kill-pid PID        send --signal to PID, then write through every --url (the surviving
+                        nodes) until one write is answered 200, and print the seconds from the
+                        signal to that answer; a new attempt starts every 20 ms on each URL, each
+                        bounded by --timeout (default 1 s in this mode); gives up after --duration
+  --signal KILL|TERM    the signal sent (default KILL)
 )";
 }
 

@@ -49,9 +49,16 @@ struct Options {
     bool json = false;
     bool progress = true;
     std::uint64_t seed = 1;
-    bool metrics = true;        // read fsyncs per committed entry from the nodes' metrics
-    std::string fsync_metric;   // empty: the protocol's default
-    std::string commit_metric;  // empty: the protocol's default
+    bool metrics = true;                  // read fsyncs per committed entry from the nodes' metrics
+    std::vector<TargetUrl> metrics_urls;  // the nodes whose metrics are read; empty: urls
+    std::string fsync_metric;             // empty: the protocol's default
+    std::string commit_metric;            // empty: the protocol's default
+    // Stop once this many requests were answered 200 (0: run for the duration).
+    std::uint64_t max_requests = 0;
+    // Failover probe (failover.hpp): send kill_signal to kill_pid, then time the first write
+    // acknowledged through --url (the surviving nodes). 0: no probe, the load run instead.
+    int kill_pid = 0;
+    int kill_signal = 9;  // SIGKILL
 };
 
 Options parse_options(int argc, const char* const* argv);

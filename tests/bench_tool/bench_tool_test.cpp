@@ -179,3 +179,54 @@ TEST_CASE("an unreachable URL counts as connect errors and the load moves to the
     CHECK(std::stoull(run.table.at("errors connect")) >= 1);
     CHECK(run.json.at("errors_by_kind").at("connect").get<std::uint64_t>() >= 1);
 }
+
+TEST_CASE("a request count ends the run once that many requests were acknowledged") {
+    TempDir dir;
+    NodeProcess node(dir.path(), config());
+    node.start();
+    auto run = run_bench(dir, {"--url", url(node), "--clients", "2", "--requests", "200",
+                               "--duration", "50", "--json", "--quiet"});
+    INFO(run.output);
+    REQUIRE(run.status == 0);
+    CHECK(std::stoull(run.table.at("requests")) >= 200);
+    CHECK(std::stod(run.table.at("seconds")) < 40);
+}
+
+TEST_CASE("failover probe: signals the process, then times the first acknowledged write") {
+    TempDir dir;
+    NodeProcess node(dir.path(), config());
+    node.start();
+    // The table the probe writes to.
+    REQUIRE(run_bench(dir, {"--url", url(node), "--requests", "1", "--quiet"}).status == 0);
+
+    // A stand-in for the node being killed.
+    pid_t victim = -1;
+    const char* sleep_argv[] = {"sleep", "60", nullptr};
+    REQUIRE(posix_spawnp(&victim, "sleep", nullptr, nullptr, const_cast<char**>(sleep_argv),
+                         environ) == 0);
+    auto run = run_bench(dir, {"--url", url(node), "--kill-pid", std::to_string(victim), "--signal",
+                               "TERM", "--keep-table", "--json"});
+    int status = 0;
+    REQUIRE(waitpid(victim, &status, 0) == victim);
+    CHECK(WIFSIGNALED(status));
+    CHECK(WTERMSIG(status) == SIGTERM);
+    INFO(run.output);
+    REQUIRE(run.status == 0);
+    CHECK(run.table.at("failover ok") == "yes");
+    CHECK(run.json.at("ok").get<bool>());
+    CHECK(run.json.at("signal") == "TERM");
+    CHECK(run.json.at("seconds").get<double>() < 5);
+    CHECK(run.json.at("via") == url(node));
+
+    // Nothing answers: the probe gives up at its deadline and says so.
+    const char* sleep_again[] = {"sleep", "60", nullptr};
+    REQUIRE(posix_spawnp(&victim, "sleep", nullptr, nullptr, const_cast<char**>(sleep_again),
+                         environ) == 0);
+    auto failed = run_bench(dir, {"--url", "http://127.0.0.1:1", "--kill-pid",
+                                  std::to_string(victim), "--duration", "0.3", "--json"});
+    REQUIRE(waitpid(victim, &status, 0) == victim);
+    CHECK(WTERMSIG(status) == SIGKILL);
+    CHECK(failed.status == 1);
+    CHECK(failed.table.at("failover ok") == "no");
+    CHECK_FALSE(failed.json.at("ok").get<bool>());
+}

@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <csignal>
 #include <random>
 
 #include <nlohmann/json.hpp>
@@ -150,4 +151,28 @@ TEST_CASE("requests: unique ids, valid JSON bodies, etcd keys in base64") {
     REQUIRE(put.rfind("POST /p/v3/kv/put HTTP/1.1\r\n", 0) == 0);
     auto put_body = nlohmann::json::parse(put.substr(put.find("\r\n\r\n") + 4));
     CHECK(put_body.at("key") == base64("bench/" + std::to_string(ids.at(0))));
+}
+
+TEST_CASE("options: request count, failover probe and metrics URLs") {
+    const char* count[] = {"orcraft-bench", "--requests", "10000", "--warmup", "3"};
+    auto o = parse_options(static_cast<int>(std::size(count)), count);
+    CHECK(o.max_requests == 10000);
+    CHECK(o.warmup_s == 0);  // a request count has no warmup
+
+    const char* probe[] = {"orcraft-bench", "--kill-pid",           "1234", "--signal", "TERM",
+                           "--metrics-url", "http://a:1,http://b:2"};
+    o = parse_options(static_cast<int>(std::size(probe)), probe);
+    CHECK(o.kill_pid == 1234);
+    CHECK(o.kill_signal == SIGTERM);
+    CHECK(o.timeout_s == 1);  // the probe's default per attempt
+    REQUIRE(o.metrics_urls.size() == 2);
+    CHECK(o.metrics_urls[1].port == 2);
+
+    const char* timeout[] = {"orcraft-bench", "--kill-pid", "1234", "--timeout", "3"};
+    o = parse_options(static_cast<int>(std::size(timeout)), timeout);
+    CHECK(o.kill_signal == SIGKILL);
+    CHECK(o.timeout_s == 3);
+
+    const char* bad[] = {"orcraft-bench", "--signal", "HUP"};
+    CHECK_THROWS_AS(parse_options(3, bad), OptionError);
 }
