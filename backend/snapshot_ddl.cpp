@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
 #include <cstdlib>
 
 #include "backend/sql_tokenizer.hpp"
@@ -30,6 +33,34 @@ bool looks_numeric(std::string_view s) {
     char* end = nullptr;
     std::strtod(text.c_str(), &end);
     return end == text.c_str() + text.size() && !std::isspace(static_cast<unsigned char>(text[0]));
+}
+
+// The same number always written the same way, whichever backend showed it: integers in
+// decimal, other numbers in the shortest form that reads back to the same double (MySQL shows a
+// DOUBLE default of 1.50 as 1.5, SQLite keeps the text as written). Anything else is kept.
+std::string canonical_number(const std::string& text) {
+    if (text.empty()) {
+        return text;
+    }
+    errno = 0;
+    char* end = nullptr;
+    const long long i = std::strtoll(text.c_str(), &end, 10);
+    if (errno == 0 && end == text.c_str() + text.size()) {
+        return std::to_string(i);
+    }
+    end = nullptr;
+    const double d = std::strtod(text.c_str(), &end);
+    if (end != text.c_str() + text.size() || !std::isfinite(d)) {
+        return text;
+    }
+    char buf[32];
+    for (int precision = 1; precision <= 17; ++precision) {
+        std::snprintf(buf, sizeof buf, "%.*g", precision, d);
+        if (std::strtod(buf, nullptr) == d) {
+            break;
+        }
+    }
+    return buf;
 }
 
 }  // namespace
@@ -67,7 +98,7 @@ std::optional<std::string> canonical_default(std::string_view type, std::string_
     const bool numeric = kind == SnapshotValueKind::kInteger || kind == SnapshotValueKind::kReal;
     if (is_string) {
         if (numeric && looks_numeric(literal)) {
-            return std::string(literal);
+            return canonical_number(std::string(literal));
         }
         return dialect::quote_string(literal);
     }
@@ -96,7 +127,7 @@ std::optional<std::string> canonical_default(std::string_view type, std::string_
     if (!compact.empty() && compact[0] == '+') {
         compact.erase(0, 1);
     }
-    return compact;
+    return canonical_number(compact);
 }
 
 std::string portable_create_table(const SnapshotTable& t, const std::string& name) {

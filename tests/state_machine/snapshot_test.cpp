@@ -88,6 +88,8 @@ std::vector<Entry> scenario() {
           "weight DOUBLE, kind ENUM('primary','replica','it''s') NOT NULL DEFAULT 'replica', "
           "note TEXT, payload VARBINARY(32), big BIGINT, flag TINYINT NOT NULL DEFAULT 0, "
           "seen DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP, small MEDIUMINT DEFAULT -5, "
+          "ratio DOUBLE NOT NULL DEFAULT 1.50, level INT DEFAULT '7', "
+          "active BOOL NOT NULL DEFAULT TRUE, since DATETIME DEFAULT '2020-01-02 03:04:05', "
           "UNIQUE KEY name_port (name, port), KEY seen_at (seen))",
           {}},
          {"CREATE TABLE kv (k VARCHAR(32) PRIMARY KEY, v LONGBLOB, t TIMESTAMP NULL, "
