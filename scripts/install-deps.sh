@@ -9,7 +9,7 @@ packages=(cmake g++ make pkg-config libmysqlcppconn-dev libsqlite3-dev libuv1-de
           nlohmann-json3-dev libhttp-parser-dev libzstd-dev libxxhash-dev curl ca-certificates)
 for arg in "$@"; do
     case "$arg" in
-        --test) packages+=(mariadb-server mariadb-client iproute2 nftables iputils-ping procps clang-format) ;;
+        --test) packages+=(mariadb-server mariadb-client iproute2 nftables iputils-ping procps clang-format python3-yaml) ;;
         --bench) packages+=(etcd-server etcd-client procps) ;;
         *) echo "usage: $0 [--test] [--bench]" >&2; exit 2 ;;
     esac
