@@ -47,19 +47,7 @@ void Inbound::start() {
                 fmt::format("no handshake within {} ms", in->t_.options().connect_timeout_ms));
         },
         static_cast<std::uint64_t>(std::max(1, t_.options().connect_timeout_ms)), 0);
-    const int r = uv_read_start(
-        reinterpret_cast<uv_stream_t*>(&tcp_),
-        [](uv_handle_t* h, std::size_t, uv_buf_t* buf) {
-            auto* in = static_cast<Inbound*>(h->data);
-            std::size_t available = 0;
-            char* p = in->decoder_.prepare(kReadBytes, available);
-            *buf =
-                uv_buf_init(p, static_cast<unsigned>(std::min<std::size_t>(available, 1u << 30)));
-        },
-        [](uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
-            static_cast<Inbound*>(s->data)->on_read(nread);
-        });
-    if (r < 0) close(fmt::format("read: {}", uv_strerror(r)));
+    start_reading();
 }
 
 void Inbound::on_read(ssize_t nread) {
@@ -72,9 +60,10 @@ void Inbound::on_read(ssize_t nread) {
     decoder_.commit(static_cast<std::size_t>(nread));
     t_.mutable_stats().bytes_received += static_cast<std::uint64_t>(nread);
     wire::Frame frame;
+    bool delivered = false;
     for (;;) {
         const auto status = decoder_.next(frame);
-        if (status == wire::FrameDecoder::Status::kNeedMore) return;
+        if (status == wire::FrameDecoder::Status::kNeedMore) break;
         if (status == wire::FrameDecoder::Status::kError) {
             if (state_ == State::kAwaitHello &&
                 decoder_.error_code() == wire::DecodeError::kBadVersion) {
@@ -87,7 +76,36 @@ void Inbound::on_read(ssize_t nread) {
             return;
         }
         if (!on_frame(frame)) return;
+        delivered = state_ == State::kOpen;
     }
+    // libuv keeps reading a busy socket up to 32 times before it looks at the others: after
+    // each snapshot chunk, let the main connections (heartbeats) have their turn first.
+    if (delivered && hello_.channel == wire::Channel::kSnapshot) {
+        uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
+        t_.resume_later(this);
+    }
+}
+
+void Inbound::resume_reading() {
+    if (state_ == State::kOpen) start_reading();
+}
+
+void Inbound::start_reading() {
+    const int r = uv_read_start(
+        reinterpret_cast<uv_stream_t*>(&tcp_),
+        [](uv_handle_t* h, std::size_t, uv_buf_t* buf) {
+            static_cast<Inbound*>(h->data)->alloc(buf);
+        },
+        [](uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
+            static_cast<Inbound*>(s->data)->on_read(nread);
+        });
+    if (r < 0) close(fmt::format("read: {}", uv_strerror(r)));
+}
+
+void Inbound::alloc(uv_buf_t* buf) {
+    std::size_t available = 0;
+    char* p = decoder_.prepare(kReadBytes, available);
+    *buf = uv_buf_init(p, static_cast<unsigned>(std::min<std::size_t>(available, 1u << 30)));
 }
 
 bool Inbound::on_frame(const wire::Frame& frame) {
@@ -197,6 +215,7 @@ void Inbound::close(const std::string& why) {
     if (state_ == State::kClosing) return;
     if (!why.empty()) spdlog::info("{}: closed: {}", name(), why);
     state_ = State::kClosing;
+    t_.forget_paused(this);
     auto closed = [](uv_handle_t* h) { static_cast<Inbound*>(h->data)->on_handle_closed(); };
     uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), closed);
     uv_close(reinterpret_cast<uv_handle_t*>(&hello_timer_), closed);

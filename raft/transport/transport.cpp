@@ -134,10 +134,10 @@ void TransportImpl::listen() {
         set_port(*source_, 0);
     }
 
-    uv_prepare_init(loop_, &flush_prepare_);
-    uv_check_init(loop_, &flush_check_);
-    flush_prepare_.data = this;
-    flush_check_.data = this;
+    uv_prepare_init(loop_, &turn_prepare_);
+    uv_check_init(loop_, &turn_check_);
+    turn_prepare_.data = this;
+    turn_check_.data = this;
     handle_opened();
     handle_opened();
     spdlog::info("{}: listening on {}:{} (cluster '{}', node {}, wire version {})", log_name_,
@@ -296,34 +296,51 @@ void TransportImpl::deliver(Message m) {
 
 void TransportImpl::mark_dirty(Dialer* d) {
     if (std::find(dirty_.begin(), dirty_.end(), d) == dirty_.end()) dirty_.push_back(d);
-    if (flush_armed_) return;
-    flush_armed_ = true;
-    // Sends made during one loop iteration go out together: before the loop blocks (prepare)
-    // or after the I/O callbacks that made them (check).
-    uv_prepare_start(&flush_prepare_,
-                     [](uv_prepare_t* h) { static_cast<TransportImpl*>(h->data)->flush_dirty(); });
-    uv_check_start(&flush_check_,
-                   [](uv_check_t* h) { static_cast<TransportImpl*>(h->data)->flush_dirty(); });
+    arm_turn();
 }
 
 void TransportImpl::forget_dirty(Dialer* d) {
     dirty_.erase(std::remove(dirty_.begin(), dirty_.end(), d), dirty_.end());
 }
 
-void TransportImpl::flush_dirty() {
+void TransportImpl::resume_later(Inbound* in) {
+    if (std::find(paused_.begin(), paused_.end(), in) == paused_.end()) paused_.push_back(in);
+    arm_turn();
+}
+
+void TransportImpl::forget_paused(Inbound* in) {
+    paused_.erase(std::remove(paused_.begin(), paused_.end(), in), paused_.end());
+}
+
+void TransportImpl::arm_turn() {
+    if (turn_armed_ || closing_) return;
+    turn_armed_ = true;
+    // Runs before the loop blocks (prepare) and after the I/O callbacks of an iteration
+    // (check), so that sends made anywhere in one iteration go out together.
+    uv_prepare_start(&turn_prepare_,
+                     [](uv_prepare_t* h) { static_cast<TransportImpl*>(h->data)->on_turn(); });
+    uv_check_start(&turn_check_,
+                   [](uv_check_t* h) { static_cast<TransportImpl*>(h->data)->on_turn(); });
+}
+
+void TransportImpl::on_turn() {
     std::vector<Dialer*> batch;
     batch.swap(dirty_);
     for (Dialer* d : batch)
         d->flush();
-    if (dirty_.empty() && flush_armed_) {
-        uv_prepare_stop(&flush_prepare_);
-        uv_check_stop(&flush_check_);
-        flush_armed_ = false;
-    }
-    // Reuse the vector's storage next time.
     if (dirty_.empty()) {
+        // Reuse the vector's storage next time.
         batch.clear();
         dirty_.swap(batch);
+    }
+    std::vector<Inbound*> paused;
+    paused.swap(paused_);
+    for (Inbound* in : paused)
+        in->resume_reading();
+    if (dirty_.empty() && paused_.empty() && turn_armed_) {
+        uv_prepare_stop(&turn_prepare_);
+        uv_check_stop(&turn_check_);
+        turn_armed_ = false;
     }
 }
 
@@ -343,6 +360,7 @@ void TransportImpl::close(std::function<void()> done) {
     }
     dialers_.clear();
     dirty_.clear();
+    paused_.clear();
     const std::vector<Inbound*> current = inbound_;
     for (Inbound* in : current)
         in->close("");
@@ -354,8 +372,8 @@ void TransportImpl::close(std::function<void()> done) {
             t->handle_closed();
         });
         listener_ = nullptr;
-        uv_close(reinterpret_cast<uv_handle_t*>(&flush_prepare_), closed);
-        uv_close(reinterpret_cast<uv_handle_t*>(&flush_check_), closed);
+        uv_close(reinterpret_cast<uv_handle_t*>(&turn_prepare_), closed);
+        uv_close(reinterpret_cast<uv_handle_t*>(&turn_check_), closed);
     }
     if (open_handles_ == 0 && done_) {
         auto d = std::move(done_);

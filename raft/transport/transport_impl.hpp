@@ -96,6 +96,8 @@ class Inbound {
     uv_tcp_t* tcp() { return &tcp_; }
     // Starts reading after uv_accept succeeded.
     void start();
+    // Starts reading again after a pause (see TransportImpl::resume_later).
+    void resume_reading();
     // Closes the connection (if not closing already), logging `why` when not empty.
     void close(const std::string& why);
 
@@ -108,6 +110,8 @@ class Inbound {
   private:
     enum class State : std::uint8_t { kAwaitHello, kOpen, kRefusing, kClosing };
 
+    void start_reading();
+    void alloc(uv_buf_t* buf);
     void on_read(ssize_t nread);
     // False when the connection was closed while handling the frame.
     bool on_frame(const wire::Frame& frame);
@@ -164,6 +168,9 @@ class TransportImpl final : public Transport {
     void deliver(Message m);
     void mark_dirty(Dialer* d);
     void forget_dirty(Dialer* d);
+    // `in` stopped reading for the rest of this loop iteration; it reads again in the next.
+    void resume_later(Inbound* in);
+    void forget_paused(Inbound* in);
     void forget_inbound(Inbound* in);
     std::uint64_t next_serial() { return ++serial_; }
     // Every libuv handle and request the transport starts is counted, so that close() can tell
@@ -174,7 +181,9 @@ class TransportImpl final : public Transport {
 
   private:
     void on_connection(int status);
-    void flush_dirty();
+    void arm_turn();
+    // Once per loop iteration while armed: flushes the dirty dialers, resumes paused reads.
+    void on_turn();
     std::optional<PeerAddress> route(NodeId to) const;
 
     uv_loop_t* loop_;
@@ -183,9 +192,9 @@ class TransportImpl final : public Transport {
     PeerHandler on_peer_;
     std::string log_name_;
     uv_tcp_t* listener_ = nullptr;  // heap: it may outlive a constructor that throws
-    uv_prepare_t flush_prepare_;
-    uv_check_t flush_check_;
-    bool flush_armed_ = false;
+    uv_prepare_t turn_prepare_;
+    uv_check_t turn_check_;
+    bool turn_armed_ = false;
     std::uint16_t port_ = 0;
     std::optional<sockaddr_storage> source_;  // local IP that outgoing connections bind to
     std::unordered_map<NodeId, PeerAddress> peers_;
@@ -193,7 +202,8 @@ class TransportImpl final : public Transport {
     // Dialers by peer: [0] main channel, [1] snapshot channel.
     std::unordered_map<NodeId, std::array<Dialer*, 2>> dialers_;
     std::vector<Inbound*> inbound_;
-    std::vector<Dialer*> dirty_;
+    std::vector<Dialer*> dirty_;    // dialers with frames to flush
+    std::vector<Inbound*> paused_;  // snapshot connections yielding to the others
     TransportStats stats_;
     std::uint64_t serial_ = 0;
     int open_handles_ = 0;

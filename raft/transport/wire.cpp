@@ -140,19 +140,16 @@ std::size_t append_frame(std::string& out, FrameType type, std::size_t bound, Fn
     const std::size_t start = out.size();
     out.resize(start + kHeaderBytes + bound);
     char* header = out.data() + start;
-    char* payload = header + kHeaderBytes;
-    Writer w(payload);
+    Writer w(header + kHeaderBytes);
     write_payload(w);
-    const std::size_t n = static_cast<std::size_t>(w.position() - payload);
+    const std::size_t n = static_cast<std::size_t>(w.position() - (header + kHeaderBytes));
     out.resize(start + kHeaderBytes + n);
     header = out.data() + start;
-    payload = header + kHeaderBytes;
     header[0] = static_cast<char>(kMagic0);
     header[1] = static_cast<char>(kMagic1);
     header[2] = static_cast<char>(kWireVersion);
     header[3] = static_cast<char>(type);
-    put_u32(header + 4, static_cast<std::uint32_t>(n));
-    put_u64(header + 8, frame_checksum(header, payload, n));
+    seal_frame(header, n);
     return kHeaderBytes + n;
 }
 
@@ -181,6 +178,11 @@ void read_ids(Reader& r, const char* what, std::vector<NodeId>& ids) {
 }
 
 }  // namespace
+
+void seal_frame(char* frame, std::size_t payload_bytes) {
+    put_u32(frame + 4, static_cast<std::uint32_t>(payload_bytes));
+    put_u64(frame + 8, frame_checksum(frame, frame + kHeaderBytes, payload_bytes));
+}
 
 const char* to_string(Channel c) {
     return c == Channel::kSnapshot ? "snapshot" : "main";
@@ -391,30 +393,33 @@ FrameDecoder::Status FrameDecoder::fail(DecodeError code, std::string message) {
 FrameDecoder::Status FrameDecoder::next(Frame& out) {
     if (error_code_ != DecodeError::kNone) return Status::kError;
     const std::size_t held = end_ - begin_;
-    if (held < kHeaderBytes) {
-        if (held == 0 && cap_ > kKeepBufferBytes) {
-            buf_.reset();
-            cap_ = begin_ = end_ = 0;
-        }
-        return Status::kNeedMore;
-    }
-    const char* h = buf_.get() + begin_;
+    const char* h = held > 0 ? buf_.get() + begin_ : nullptr;
     if (want_total_ == 0) {
-        if (static_cast<unsigned char>(h[0]) != kMagic0 ||
-            static_cast<unsigned char>(h[1]) != kMagic1) {
+        // The fixed header bytes are checked as soon as they arrive, so that a stream of
+        // garbage fails at once instead of waiting for a full header.
+        if ((held > 0 && static_cast<unsigned char>(h[0]) != kMagic0) ||
+            (held > 1 && static_cast<unsigned char>(h[1]) != kMagic1)) {
             return fail(DecodeError::kBadMagic, "bad frame magic");
         }
-        const auto version = static_cast<std::uint8_t>(h[2]);
-        if (version != kWireVersion) {
-            peer_version_ = version;
+        if (held > 2 && static_cast<std::uint8_t>(h[2]) != kWireVersion) {
+            peer_version_ = static_cast<std::uint8_t>(h[2]);
             return fail(DecodeError::kBadVersion,
-                        "unsupported wire version " + std::to_string(version) +
+                        "unsupported wire version " + std::to_string(peer_version_) +
                             " (this node speaks " + std::to_string(kWireVersion) + ")");
         }
-        const auto type = static_cast<std::uint8_t>(h[3]);
-        if (type < static_cast<std::uint8_t>(FrameType::kHello) ||
-            type > static_cast<std::uint8_t>(FrameType::kMessage)) {
-            return fail(DecodeError::kBadType, "unknown frame type " + std::to_string(type));
+        if (held > 3) {
+            const auto type = static_cast<std::uint8_t>(h[3]);
+            if (type < static_cast<std::uint8_t>(FrameType::kHello) ||
+                type > static_cast<std::uint8_t>(FrameType::kMessage)) {
+                return fail(DecodeError::kBadType, "unknown frame type " + std::to_string(type));
+            }
+        }
+        if (held < kHeaderBytes) {
+            if (held == 0 && cap_ > kKeepBufferBytes) {
+                buf_.reset();
+                cap_ = begin_ = end_ = 0;
+            }
+            return Status::kNeedMore;
         }
         const std::size_t length = get_u32(h + 4);
         if (length > max_payload_) {

@@ -74,6 +74,11 @@ inline std::string encode_message(const Message& m) {
     return out;
 }
 
+// Rewrites the length and checksum fields of the frame at `frame` (header bytes 0-3 kept) for
+// a payload of `payload_bytes` that follows the header. Tests and fuzzers use it to build
+// frames that pass the checksum but carry edited payloads.
+void seal_frame(char* frame, std::size_t payload_bytes);
+
 // Payload decoders: false (with `error` set) when the payload is malformed. A payload must be
 // consumed exactly; trailing bytes are an error.
 bool decode_message(std::string_view payload, Message& out, std::string& error);

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
+#include <utility>
 
 namespace orcraft::raft::test {
 
@@ -224,32 +225,74 @@ RawClient::~RawClient() {
 }
 
 void RawClient::write(const std::string& bytes) {
+    write_all(fd_, bytes);
+}
+
+void write_all(int fd, const std::string& bytes) {
     std::size_t sent = 0;
     while (sent < bytes.size()) {
-        const ssize_t r = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+        const ssize_t r = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
         if (r <= 0) return;  // the peer closed: the test looks at that separately
         sent += static_cast<std::size_t>(r);
     }
 }
 
-bool RawClient::read_frame(wire::Frame& frame, std::string& storage,
-                           std::chrono::milliseconds timeout) {
+bool read_frame(int fd, wire::Frame& frame, std::string& storage,
+                std::chrono::milliseconds timeout) {
     char header[wire::kHeaderBytes];
-    if (!read_exact(fd_, header, sizeof(header), timeout)) return false;
+    if (!read_exact(fd, header, sizeof(header), timeout)) return false;
     std::uint32_t length = 0;
-    for (int i = 0; i < 4; ++i)
+    for (int i = 0; i < 4; ++i) {
         length |= std::uint32_t{static_cast<unsigned char>(header[4 + i])} << (8 * i);
-    storage.assign(header, sizeof(header));
-    storage.resize(sizeof(header) + length);
-    if (!read_exact(fd_, storage.data() + sizeof(header), length, timeout)) return false;
-    wire::FrameDecoder decoder(1 << 20);
-    decoder.feed(storage.data(), storage.size());
+    }
+    std::string bytes(header, sizeof(header));
+    bytes.resize(sizeof(header) + length);
+    if (!read_exact(fd, bytes.data() + sizeof(header), length, timeout)) return false;
+    wire::FrameDecoder decoder(bytes.size());
+    decoder.feed(bytes.data(), bytes.size());
     if (decoder.next(frame) != wire::FrameDecoder::Status::kFrame) return false;
-    // The frame's payload points into the decoder: copy it out into `storage`.
-    const std::string payload(frame.payload);
-    storage = payload;
+    // The payload points into the decoder: keep a copy in `storage`.
+    storage.assign(frame.payload);
     frame.payload = storage;
     return true;
+}
+
+bool read_message(int fd, Message& m, std::chrono::milliseconds timeout) {
+    wire::Frame frame;
+    std::string storage;
+    std::string error;
+    return read_frame(fd, frame, storage, timeout) && frame.type == wire::FrameType::kMessage &&
+           wire::decode_message(frame.payload, m, error);
+}
+
+RawPeerConnection::RawPeerConnection(RawPeerConnection&& other) noexcept
+    : fd(std::exchange(other.fd, -1)), hello(std::move(other.hello)) {}
+
+RawPeerConnection::~RawPeerConnection() {
+    if (fd >= 0) ::close(fd);
+}
+
+RawPeerConnection accept_peer(RawListener& listener, NodeId id, std::chrono::milliseconds timeout) {
+    RawPeerConnection c;
+    c.fd = listener.accept(timeout);
+    if (c.fd < 0) throw std::runtime_error("no connection to accept");
+    wire::Frame frame;
+    std::string storage;
+    std::string error;
+    if (!read_frame(c.fd, frame, storage, timeout) || frame.type != wire::FrameType::kHello ||
+        !wire::decode_hello(frame.payload, c.hello, error)) {
+        throw std::runtime_error("no hello: " + error);
+    }
+    const TransportOptions o = node_options(id);
+    std::string welcome;
+    wire::append_welcome_frame(welcome, wire::Welcome{id, o.identity, o.http_url});
+    write_all(c.fd, welcome);
+    return c;
+}
+
+bool RawClient::read_frame(wire::Frame& frame, std::string& storage,
+                           std::chrono::milliseconds timeout) {
+    return test::read_frame(fd_, frame, storage, timeout);
 }
 
 bool RawClient::closed_by_peer(std::chrono::milliseconds timeout) {

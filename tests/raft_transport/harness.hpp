@@ -114,7 +114,7 @@ class RawClient {
     RawClient& operator=(const RawClient&) = delete;
 
     void write(const std::string& bytes);
-    // Reads one frame (header and payload) within `timeout`; false on EOF, error or timeout.
+    // Reads one frame within `timeout`; false on EOF, error or timeout.
     bool read_frame(wire::Frame& frame, std::string& storage,
                     std::chrono::milliseconds timeout = 5000ms);
     // True once the peer closed the connection (EOF or reset) within `timeout`; bytes that
@@ -142,6 +142,24 @@ class RawListener {
 
 // Reads exactly `n` bytes from `fd` within `timeout`.
 bool read_exact(int fd, char* out, std::size_t n, std::chrono::milliseconds timeout);
+// Reads one verified frame from `fd` within `timeout`; its payload is kept in `storage`.
+bool read_frame(int fd, wire::Frame& frame, std::string& storage,
+                std::chrono::milliseconds timeout = 5000ms);
+// Reads one message frame from `fd`.
+bool read_message(int fd, Message& m, std::chrono::milliseconds timeout = 5000ms);
+void write_all(int fd, const std::string& bytes);
+
+// A connection a Transport dialled to a RawListener playing node `id`, handshake answered.
+struct RawPeerConnection {
+    RawPeerConnection() = default;
+    RawPeerConnection(RawPeerConnection&& other) noexcept;
+    RawPeerConnection& operator=(RawPeerConnection&&) = delete;
+    ~RawPeerConnection();
+    int fd = -1;
+    wire::Hello hello;
+};
+RawPeerConnection accept_peer(RawListener& listener, NodeId id,
+                              std::chrono::milliseconds timeout = 5000ms);
 
 // A hello frame from test node `id` (identity as node_options gives it).
 std::string hello_frame(NodeId id, const std::string& host = "127.0.0.1",
