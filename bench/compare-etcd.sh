@@ -37,10 +37,10 @@ target_mode="leader"
 rss_1m=0
 orcraft_conf=""
 keep=0
-etcd_client_port=23790
-etcd_peer_port=23800
-orcraft_http_port=39100
-orcraft_raft_port=39110
+etcd_client_port=47379
+etcd_peer_port=47380
+orcraft_http_port=47300
+orcraft_raft_port=47310
 
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 while [[ $# -gt 0 ]]; do
@@ -72,6 +72,17 @@ if [[ "$only" != orcraft ]] && ! command -v etcd > /dev/null; then
     exit 1
 fi
 command -v curl > /dev/null || { echo "compare-etcd.sh: curl not found" >&2; exit 1; }
+
+# Another program on one of the ports would answer in a node's place: refuse to start.
+port_in_use() { (exec 3<> "/dev/tcp/$1/$2") 2> /dev/null; }
+for i in 1 2 3; do
+    for port in $etcd_client_port $etcd_peer_port $orcraft_http_port $orcraft_raft_port; do
+        if port_in_use "127.0.0.$i" "$port"; then
+            echo "compare-etcd.sh: 127.0.0.$i:$port is already in use (another node or benchmark?)" >&2
+            exit 1
+        fi
+    done
+done
 
 work=$(mktemp -d /tmp/orcraft-compare.XXXXXX)
 results="$work/results"
@@ -274,8 +285,11 @@ all_urls() { echo "$(url_of "$1" 1),$(url_of "$1" 2),$(url_of "$1" 3)"; }
 
 # Waits until every node is healthy and one of them leads.
 wait_cluster() {
-    local system=$1
+    local system=$1 i
     wait_until 60 all_healthy "$system" || die "$system: the cluster did not become healthy (logs in $work)"
+    for i in 1 2 3; do
+        gone "${node_pid[$system$i]}" && die "$system: node $i exited (log: $work/$system$i.log; --keep keeps it)"
+    done
     wait_until 30 leader_of "$system" > /dev/null || die "$system: no leader (logs in $work)"
 }
 
