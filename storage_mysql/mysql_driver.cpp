@@ -802,7 +802,9 @@ void MysqlDriver::restore(backend::SnapshotReader& in, std::uint64_t index) {
         pending.undo = detail::UndoLog::kIrreversible;
         detail::store_marker(s, pending);
         d.marker = pending;
+        d.hook("snapshot-before-swap");
         detail::swap_in(s, built);
+        d.hook("snapshot-after-swap");
         d.store_after_ddl(Marker{index, 0, 0, "", "", ""});
         spdlog::info("mysql backend: installed a snapshot of {} tables at index {}", built.size(),
                      index);

@@ -45,7 +45,9 @@ struct MysqlOptions {
     // "before-ddl" (progress marker with the schema fingerprint committed, DDL not run),
     // "after-ddl" (DDL committed, marker not yet moved past it), "after-statement" (a DML
     // statement ran inside the open transaction), "before-commit" and "after-commit" (around
-    // the COMMIT of a batch's last transaction). Empty in production.
+    // the COMMIT of a batch's last transaction), "snapshot-before-swap" and
+    // "snapshot-after-swap" (a snapshot install with its pending marker set, before and after
+    // the RENAME that swaps the new tables in). Empty in production.
     std::function<void(std::string_view point)> test_hook;
 };
 

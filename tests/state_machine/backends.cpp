@@ -87,7 +87,8 @@ storage_mysql::MysqlOptions mysql_options(const std::string& database) {
 }  // namespace
 #endif
 
-std::shared_ptr<backend::Driver> fresh_mysql(const std::string& database) {
+std::shared_ptr<backend::Driver> fresh_mysql(const std::string& database,
+                                             std::function<void(std::string_view)> hook) {
 #ifdef ORCRAFT_STATE_MACHINE_MYSQL
     {
         // DROP DATABASE through the driver's unlogged form, on a scratch database.
@@ -95,9 +96,12 @@ std::shared_ptr<backend::Driver> fresh_mysql(const std::string& database) {
         const auto out = admin.execute({{"DROP DATABASE IF EXISTS `" + database + "`", {}}}, {}, 0);
         if (out.error) throw std::runtime_error("dropping test database: " + out.error->message);
     }
-    return std::make_shared<storage_mysql::MysqlDriver>(mysql_options(database));
+    auto options = mysql_options(database);
+    options.test_hook = std::move(hook);
+    return std::make_shared<storage_mysql::MysqlDriver>(options);
 #else
     (void)database;
+    (void)hook;
     throw std::logic_error("the MySQL driver is not built");
 #endif
 }

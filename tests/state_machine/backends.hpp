@@ -7,8 +7,10 @@
 // unset, a case that needs MySQL fails with instructions, unless ORCRAFT_TEST_SKIP_MYSQL=1, which
 // skips the MySQL parts.
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "backend/command.hpp"
@@ -33,8 +35,10 @@ std::shared_ptr<backend::Driver> open_sqlite(const std::string& file);
 
 // Whether MySQL cases run (see above); fails the case when MySQL is built but not configured.
 bool mysql_available();
-// A driver on a new, empty database of the test server (dropped and created again).
-std::shared_ptr<backend::Driver> fresh_mysql(const std::string& database);
+// A driver on a new, empty database of the test server (dropped and created again), with an
+// optional test hook (storage_mysql::MysqlOptions::test_hook).
+std::shared_ptr<backend::Driver> fresh_mysql(const std::string& database,
+                                             std::function<void(std::string_view)> hook = nullptr);
 // A driver on an existing database, keeping its contents.
 std::shared_ptr<backend::Driver> open_mysql(const std::string& database);
 // A database name unique to this process and call.

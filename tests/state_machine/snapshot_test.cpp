@@ -393,3 +393,47 @@ TEST_CASE("state_machine: a restore that fails part way leaves the target as it 
     REQUIRE_FALSE(out.error);
     CHECK(out.results[0].last_insert_id == 2);
 }
+
+TEST_CASE("state_machine: an interrupted MySQL install blocks entries until installed again",
+          "[snapshot]") {
+    if (orcraft::state_machine_test::backend_kinds().size() < 2 ||
+        !orcraft::state_machine_test::mysql_available()) {
+        return;
+    }
+    const std::string point =
+        GENERATE(as<std::string>{}, "snapshot-before-swap", "snapshot-after-swap");
+    INFO(point);
+    TempDir dir;
+    auto source = machine(orcraft::state_machine_test::open_sqlite(dir.path() + "/source.sqlite"));
+    for (const auto& e : scenario())
+        source->apply(e);
+    orcraft::raft::Index index = 0;
+    const std::string data = *source->snapshot(index);
+
+    const std::string db = orcraft::state_machine_test::mysql_database_name("interrupted");
+    {
+        // The hook throws where a crash would stop the process: nothing after it runs.
+        auto driver = orcraft::state_machine_test::fresh_mysql(db, [&](std::string_view at) {
+            if (at == point) throw std::runtime_error("crash at " + std::string(at));
+        });
+        SqlStateMachine sm(driver);
+        sm.apply(sql_entry(1, {{"CREATE TABLE mine (id INT PRIMARY KEY)", {}},
+                               {"INSERT INTO mine VALUES (42)", {}}}));
+        CHECK_THROWS_WITH(sm.restore(SnapshotMeta{index, 1, {}}, data),
+                          Catch::Contains("crash at"));
+    }
+    // The restarted node: the old applied index, and no entry applies on a half-installed state.
+    auto driver = orcraft::state_machine_test::open_mysql(db);
+    CHECK(driver->applied_index() == 1);
+    CHECK_THROWS_WITH(driver->execute({{"INSERT INTO mine VALUES (43)", {}}}, Stamp{}, 2),
+                      Catch::Contains("install it again"));
+    Recorded r;
+    CHECK_THROWS_WITH(driver->dump(r), Catch::Contains("snapshot install was interrupted"));
+
+    SqlStateMachine sm(driver);
+    sm.restore(SnapshotMeta{index, 1, {}}, data);
+    CHECK(sm.applied_index() == index);
+    CHECK(all_rows(*driver) == all_rows(source->driver()));
+    const Entry next = sql_entry(index + 1, {{"INSERT INTO hosts (name) VALUES ('after')", {}}});
+    CHECK(decode_result(sm.apply(next)).results == decode_result(source->apply(next)).results);
+}
