@@ -119,6 +119,7 @@ void FileLogStore::adopt(Recovered& found) {
         start_segment(meta_.first_segment);
     } else {
         active_ = File(segments_.back().path, O_WRONLY);
+        active_.preallocate(options_.segment_bytes);
     }
     restored_.hard_state = hard_state_;
     restored_.snapshot = snapshot_;
@@ -205,9 +206,16 @@ void FileLogStore::append_batch(const std::vector<Entry>& entries, const HardSta
 }
 
 void FileLogStore::start_segment(std::uint64_t sequence) {
+    if (active_.is_open()) {
+        // Only the last segment may end in preallocated zeros (segment_scan.hpp), so the
+        // current one is cut to its valid size before another one follows it.
+        active_.truncate(segments_.back().size);
+        syncer_.full(active_);
+    }
     const std::string path = join_path(dir_, segment_file_name(sequence));
     File f(path, O_WRONLY | O_CREAT | O_EXCL);
     f.write_at(0, encode_segment_header(sequence));
+    f.preallocate(options_.segment_bytes);
     syncer_.full(f);
     syncer_.directory(dir_);
     segments_.push_back(SegmentInfo{sequence, path, kSegmentHeaderSize, SegmentInfo::kNoEntries});

@@ -41,6 +41,8 @@ class FileLogStore final : public LogStore {
     void adopt(Recovered& found);
 
     void append_batch(const std::vector<Entry>& entries, const HardState& hard_state);
+    // Cuts the current last segment to its valid size (only the last one may hold preallocated
+    // space), then creates, preallocates and syncs the next one.
     void start_segment(std::uint64_t sequence);
     // Makes `snapshot` the start of the log: a new empty segment, then the metadata naming it
     // (the commit point), then older segments and snapshot files are deleted.

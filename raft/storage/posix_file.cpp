@@ -66,6 +66,13 @@ void File::truncate(std::uint64_t size) const {
     if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) fail("cannot truncate", path_);
 }
 
+void File::preallocate(std::uint64_t size) const {
+    const int err = ::posix_fallocate(fd_, 0, static_cast<off_t>(size));
+    if (err == 0 || err == EOPNOTSUPP || err == EINVAL) return;
+    errno = err;
+    fail("cannot preallocate", path_);
+}
+
 std::uint64_t File::size() const {
     struct stat st {};
     if (::fstat(fd_, &st) != 0) fail("cannot stat", path_);

@@ -28,6 +28,10 @@ class File {
     // Writes all of `bytes` at `offset` (retrying short writes and EINTR).
     void write_at(std::uint64_t offset, std::string_view bytes) const;
     void truncate(std::uint64_t size) const;
+    // Reserves blocks up to `size` bytes (the file reads as zeros there), so that appends
+    // within it do not change the file size and a data sync has no size to journal. A file
+    // system without support for this is left as it is.
+    void preallocate(std::uint64_t size) const;
     std::uint64_t size() const;
     void close();
 

@@ -10,6 +10,12 @@ namespace orcraft::raft::storage {
 
 namespace {
 
+// The offset after the last non-zero byte at or after `from` (`from` if there is none).
+std::size_t end_of_data(std::string_view file, std::size_t from) {
+    const auto last = file.find_last_not_of('\0');
+    return last == std::string_view::npos || last < from ? from : last + 1;
+}
+
 [[noreturn]] void damaged(const std::string& path, std::size_t offset, const std::string& what) {
     throw StorageError("raft storage: segment " + path + " is damaged at offset " +
                        std::to_string(offset) + ": " + what);
@@ -55,6 +61,7 @@ SegmentScan scan_segment(const std::string& path, std::uint64_t sequence, bool i
     auto bytes = std::make_shared<std::string>(read_whole_file(path));
     scan.bytes = bytes;
     const std::string_view file(*bytes);
+    scan.file_size = file.size();
 
     const auto header = decode_segment_header(file);
     if (!header) {
@@ -65,7 +72,7 @@ SegmentScan scan_segment(const std::string& path, std::uint64_t sequence, bool i
             damaged(path, 0,
                     "bad segment header, valid records follow at offset " + std::to_string(*at));
         }
-        scan.torn = TornTail{0, file.size(), true, std::nullopt};
+        scan.torn = TornTail{0, end_of_data(file, 0), true, std::nullopt};
         return scan;
     }
     if (header->version != kFormatVersion) {
@@ -89,11 +96,13 @@ SegmentScan scan_segment(const std::string& path, std::uint64_t sequence, bool i
             continue;
         }
         if (!is_last) damaged(path, at, "incomplete record or checksum mismatch");
+        const std::size_t data_end = end_of_data(file, at);
+        if (data_end == at) break;  // preallocated space
         if (const auto next = find_valid_record_after(file, at)) {
             damaged(path, at,
                     "checksum mismatch, valid records follow at offset " + std::to_string(*next));
         }
-        scan.torn = TornTail{at, file.size() - at, false, peek_batch_claim(file, at)};
+        scan.torn = TornTail{at, data_end - at, false, peek_batch_claim(file, at)};
         break;
     }
     scan.valid_end = at;

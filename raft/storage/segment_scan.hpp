@@ -2,11 +2,12 @@
 // torn tail (dropped) and damage before the tail (refused).
 //
 // Only the last segment can have a torn tail: every batch is synced before the next one is
-// written, and a segment is only ever appended to while it is the last one. So damage in any
-// other segment is refused. In the last segment, the first record that is incomplete or fails
-// its checksum at offset P ends the valid log; it is a torn tail if no valid record can be
-// found at any aligned offset after P (a crash leaves nothing valid behind the batch it
-// interrupted), and damage before the tail otherwise.
+// written, a segment is only ever appended to while it is the last one, and it is cut to its
+// valid size before the next one starts. So damage in any other segment is refused. The last
+// segment is preallocated: zeros after its last valid record are free space. Otherwise the
+// first record that is incomplete or fails its checksum at offset P ends the valid log; it is
+// a torn tail if no valid record can be found at any aligned offset after P (a crash leaves
+// nothing valid behind the batch it interrupted), and damage before the tail otherwise.
 #pragma once
 
 #include <cstdint>
@@ -30,7 +31,7 @@ struct ScannedBatch {
 
 struct TornTail {
     std::size_t offset = 0;  // where the valid part ends
-    std::size_t bytes = 0;   // what is dropped
+    std::size_t bytes = 0;   // what is dropped (up to the last non-zero byte)
     bool header = false;     // the segment header itself is torn (nothing valid in the file)
     std::optional<BatchClaim> claim;  // what the dropped batch says it held (unverified)
 };
@@ -39,6 +40,7 @@ struct SegmentScan {
     std::shared_ptr<const std::string> bytes;  // the file's content
     std::vector<ScannedBatch> batches;
     std::size_t valid_end = 0;  // offset after the last valid record (or header)
+    std::size_t file_size = 0;
     std::optional<TornTail> torn;
 };
 

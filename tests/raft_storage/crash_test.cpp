@@ -208,7 +208,10 @@ TEST_CASE(
             pending.empty() ? std::vector<Model>{model} : outcomes(model, pending);
         if (!pending.empty()) ++killed_mid_call;
 
-        auto store = LogStore::open(dir->path(), LogStoreOptions{});
+        LogStoreOptions options;
+        options.segment_bytes = std::stoull(kSegmentBytes);
+        options.trailing_entries = std::stoull(kTrailingEntries);
+        auto store = LogStore::open(dir->path(), options);
         const Model found = restored_model(store->restored());
         bool matched = false;
         for (const Model& m : allowed) {

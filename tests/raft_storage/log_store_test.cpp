@@ -2,6 +2,7 @@
 // what open() restores, with one sync per write.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -230,4 +231,21 @@ TEST_CASE("a directory is used by one store at a time") {
     store.reset();
     CHECK_NOTHROW(LogStore::open(dir.path(), {}));
     CHECK_THROWS_AS(LogStore::open(dir.file("missing"), {}), StorageError);
+}
+
+// Not run by default: `raft_storage_tests "[.bench]"` prints what one small write costs.
+TEST_CASE("benchmark: one small entry per write", "[.bench]") {
+    TempDir dir;
+    auto store = LogStore::open(dir.path(), {});
+    constexpr int kWrites = 2000;
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 1; i <= kWrites; ++i) {
+        store->write(std::nullopt,
+                     {Entry{static_cast<Index>(i), 1, EntryType::kNormal, std::string(100, 'x')}},
+                     HardState{1, 1, static_cast<Index>(i - 1)});
+    }
+    const auto elapsed =
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start);
+    WARN(kWrites << " writes of one 100-byte entry: " << elapsed.count() / kWrites
+                 << " us per write, " << store->stats().syncs << " syncs");
 }
