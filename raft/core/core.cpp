@@ -548,6 +548,14 @@ void Core::handle_append_resp(const Message& m) {
     Progress& pr = progress_.at(m.from);
     pr.last_active = leader_ticks_;
     if (m.reject) {
+        if (m.index > pr.match && m.reject_hint < pr.match) {
+            // The member no longer holds entries it acknowledged (its data directory was
+            // wiped or lost writes). Forget its acknowledgements and probe from what it reports;
+            // without this the leader would retry above the old match index forever. (A late
+            // rejection can look the same; probing again costs only a round trip, and commits
+            // never go back.)
+            pr.match = 0;
+        }
         Index next_try = m.reject_hint + 1;
         if (m.hint_term > 0) next_try = log_.find_conflict_by_term(m.reject_hint, m.hint_term) + 1;
         if (pr.maybe_decrease(m.index, next_try)) {

@@ -6,6 +6,7 @@
 
 using namespace orcraft::raft;
 using orcraft::raft::testing::Cluster;
+using orcraft::raft::testing::TestNode;
 
 TEST_CASE("campaign: a single voter leads without waiting for an election timeout",
           "[raft][election][runtime]") {
@@ -55,4 +56,36 @@ TEST_CASE("step_down: a leader becomes a follower in its term and the others ele
     REQUIRE(c.core(c.leader()).term() == 2);
     for (NodeId id : {1, 2, 3})
         REQUIRE(c.core(id).leader() == c.leader());
+}
+
+TEST_CASE("a member that lost its acknowledged log is caught up again (through a snapshot)",
+          "[raft][snapshot][runtime]") {
+    Cluster c(3);
+    c.elect(1);
+    for (int i = 0; i < 20; ++i)
+        c.propose("e" + std::to_string(i));
+    const Index at = c.core(1).applied();
+    REQUIRE(c.core(1).compact(at, std::make_shared<const std::string>("state")));
+    // Node 3 loses everything but the initial configuration (a wiped data directory).
+    c.crash(3);
+    TestNode& t = c.node(3);
+    t.hs = {};
+    t.log.clear();
+    t.snap.meta.index = 0;
+    t.snap.meta.term = 0;
+    t.snap.data.reset();
+    c.restart(3);
+    // The leader still believes node 3 holds everything up to `at`; the next append shows the
+    // gap and the leader falls back to the snapshot instead of retrying forever.
+    c.propose("after");
+    int delivered = 0;
+    for (int i = 0; i < 50 && c.node(3).installed_snapshot.empty(); ++i) {
+        c.tick(1);
+        delivered += c.stabilize();
+        REQUIRE(delivered < 2000);
+    }
+    REQUIRE(c.node(3).installed_snapshot == "state");
+    c.propose("later");
+    REQUIRE(c.core(3).commit() == c.core(1).commit());
+    REQUIRE(c.node(3).applied.back().data == "later");
 }
