@@ -59,7 +59,8 @@ ExecuteReply execute_reply_of(const raft::ProposeOutcome& outcome) {
         case ProposeError::kNone:
             break;
         case ProposeError::kNotLeader:
-            return not_leader("this node is not the leader");
+            return not_leader(outcome.message.empty() ? "this node is not the leader"
+                                                      : outcome.message);
         case ProposeError::kLeadershipLost:
             return not_leader("leadership changed before the write committed: it was not applied");
         case ProposeError::kRejected:
@@ -123,11 +124,14 @@ RaftService::RaftService(std::shared_ptr<SqlStateMachine> state_machine,
       options_(std::move(options)),
       clock_(options_.clock_micros, options_.random),
       readers_(options_.reader_threads) {
-    node_->on_state_change([](const raft::NodeState& s) {
+    node_->on_state_change([this](const raft::NodeState& s) {
         spdlog::info("raft: node {:016x} is {} in term {}, leader {} ({})", s.id,
                      raft_state_name(s.role), s.term,
                      s.leader_identity.empty() ? "unknown" : s.leader_identity,
                      s.leader_http_url.empty() ? "no URL" : s.leader_http_url);
+        std::lock_guard lock(observers_mutex_);
+        for (const auto& observer : observers_)
+            observer(s);
     });
     const auto s = node_->state();
     spdlog::info("raft node {:016x} ready, applied index {}, {} voters", s.id, s.applied,
@@ -143,41 +147,74 @@ void RaftService::execute(std::vector<Statement> batch, std::function<void(Execu
         done(std::move(*refusal));
         return;
     }
+    auto shared = std::make_shared<const std::vector<Statement>>(std::move(batch));
+    submit([shared](const Stamp& stamp) { return encode_sql_command(*shared, stamp); },
+           [done](raft::ProposeOutcome outcome) { done(execute_reply_of(outcome)); });
+}
+
+void RaftService::propose_command(std::string name, std::string payload,
+                                  std::function<void(raft::ProposeOutcome)> done) {
+    auto command = std::make_shared<Command>();
+    command->name = std::move(name);
+    command->payload = std::move(payload);
+    submit(
+        [command](const Stamp& stamp) {
+            command->stamp = stamp;
+            return encode_command(*command);
+        },
+        std::move(done));
+}
+
+void RaftService::submit(Encoder encode, std::function<void(raft::ProposeOutcome)> done) {
+    auto refuse = [&done](std::string why) {
+        raft::ProposeOutcome o;
+        o.error = raft::ProposeError::kNotLeader;
+        o.message = std::move(why);
+        done(std::move(o));
+    };
     if (stopped_) {
-        done(not_leader("node is shutting down"));
+        refuse("node is shutting down");
         return;
     }
     const auto s = node_->state();
     if (s.role != raft::Role::kLeader) {
-        done(not_leader("this node is not the leader"));
+        refuse("this node is not the leader");
         return;
     }
     if (stamped_term_.load() == s.term) {
-        propose(std::move(batch), std::move(done));
+        propose_now(encode, std::move(done));
         return;
     }
     // First write of this term: make sure every entry of earlier terms is applied, so the
     // stamp floor covers their stamps (see the header).
-    auto shared = std::make_shared<std::vector<Statement>>(std::move(batch));
     const raft::Term term = s.term;
-    node_->read_index([this, shared, done, term](bool ok, raft::Index, std::string error) mutable {
+    node_->read_index([this, encode = std::move(encode), done = std::move(done), term](
+                          bool ok, raft::Index, std::string error) mutable {
         if (!ok) {
-            done(not_leader("leadership could not be confirmed: " + error));
+            raft::ProposeOutcome o;
+            o.error = raft::ProposeError::kNotLeader;
+            o.message = "leadership could not be confirmed: " + error;
+            done(std::move(o));
             return;
         }
         clock_.observe(state_machine_->last_applied_stamp());
         raft::Term expected = stamped_term_.load();
         while (expected < term && !stamped_term_.compare_exchange_weak(expected, term)) {
         }
-        propose(std::move(*shared), std::move(done));
+        propose_now(encode, std::move(done));
     });
 }
 
-void RaftService::propose(std::vector<Statement> batch, std::function<void(ExecuteReply)> done) {
-    auto on_outcome = [done](raft::ProposeOutcome outcome) { done(execute_reply_of(outcome)); };
+void RaftService::propose_now(const Encoder& encode,
+                              std::function<void(raft::ProposeOutcome)> done) {
     std::lock_guard lock(propose_mutex_);
     clock_.observe(state_machine_->last_applied_stamp());
-    node_->propose(encode_sql_command(batch, clock_.next()), std::move(on_outcome));
+    node_->propose(encode(clock_.next()), std::move(done));
+}
+
+void RaftService::add_state_observer(std::function<void(const raft::NodeState&)> observer) {
+    std::lock_guard lock(observers_mutex_);
+    observers_.push_back(std::move(observer));
 }
 
 void RaftService::read_locally(std::vector<Statement> statements,

@@ -32,6 +32,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "backend/command_stamp_clock.hpp"
 #include "backend/raft_control.hpp"
@@ -77,9 +78,19 @@ class RaftService final : public Service, public RaftControl {
     void reelect(std::function<void(ElectionReply)> done) override;
     void grab_election(std::function<void(ElectionReply)> done) override;
     RaftControl* raft() override { return this; }
-    // Stops the runtime (a leader first hands over leadership, bounded by `transfer_timeout`
-    // given to hand_over(), if not done already) and the readers. Idempotent.
+    // Stops the runtime and the readers (hand_over() first for a graceful leader). Idempotent.
     void stop() override;
+
+    // Proposes a typed command registered on the state machine (SqlStateMachine::
+    // register_command), stamped and ordered exactly like SQL writes. `done` gets the runtime's
+    // outcome; its `result` holds the encoded ApplyResult (decode_result()). Refused at once with
+    // kNotLeader on a non-leader or while stopping.
+    void propose_command(std::string name, std::string payload,
+                         std::function<void(raft::ProposeOutcome)> done);
+
+    // Adds an observer of the runtime's state, called (on the runtime's loop thread, must not
+    // block) whenever the role, the term or the known leader changes.
+    void add_state_observer(std::function<void(const raft::NodeState&)> observer);
 
     // For a graceful shutdown, before the HTTP server stops: a leader hands leadership to
     // another voter and waits for it at most `timeout`, so the cluster elects no later than
@@ -101,8 +112,11 @@ class RaftService final : public Service, public RaftControl {
     SqlStateMachine& state_machine() { return *state_machine_; }
 
   private:
-    // Proposes `batch` once this term's stamps are known to follow every earlier stamp.
-    void propose(std::vector<Statement> batch, std::function<void(ExecuteReply)> done);
+    // Encodes an entry with a fresh stamp and proposes it, once this term's stamps are known to
+    // follow every earlier stamp (see the file comment).
+    using Encoder = std::function<std::string(const Stamp&)>;
+    void submit(Encoder encode, std::function<void(raft::ProposeOutcome)> done);
+    void propose_now(const Encoder& encode, std::function<void(raft::ProposeOutcome)> done);
     void read_locally(std::vector<Statement> statements, std::function<void(QueryReply)> done);
     // Hands leadership to `to` (0: the runtime chooses).
     void transfer(raft::NodeId to, std::function<void(RaftReply)> done);
@@ -115,6 +129,8 @@ class RaftService final : public Service, public RaftControl {
     // The term in which this node, as leader, raised its stamp floor past every earlier entry.
     std::atomic<raft::Term> stamped_term_{0};
     std::atomic<bool> stopped_{false};
+    std::mutex observers_mutex_;
+    std::vector<std::function<void(const raft::NodeState&)>> observers_;
     WorkerPool readers_;
 };
 

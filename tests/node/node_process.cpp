@@ -126,7 +126,12 @@ void NodeProcess::start(std::chrono::milliseconds deadline) {
         if (at != std::string::npos) {
             auto end = text.find('\n', at);
             auto address = text.substr(at + marker.size(), end - at - marker.size());
-            port_ = static_cast<std::uint16_t>(std::stoi(address.substr(address.rfind(':') + 1)));
+            const auto colon = address.rfind(':');
+            port_ = static_cast<std::uint16_t>(std::stoi(address.substr(colon + 1)));
+            host_ = address.substr(0, colon);
+            if (host_.size() > 2 && host_.front() == '[') host_ = host_.substr(1, host_.size() - 2);
+            if (host_ == "0.0.0.0" || host_.empty()) host_ = "127.0.0.1";
+            if (host_ == "::") host_ = "::1";
             return;
         }
         if (auto status = wait_pid(pid_, 0ms)) {
@@ -195,7 +200,7 @@ std::string NodeProcess::log() const {
 }
 
 server::http::HttpClient NodeProcess::client() const {
-    return server::http::HttpClient("127.0.0.1", port_);
+    return server::http::HttpClient(host_, port_);
 }
 
 server::http::ClientResponse NodeProcess::post(const std::string& target,

@@ -64,6 +64,8 @@ class NodeProcess {
     bool running() const { return pid_ > 0; }
 
     std::uint16_t port() const { return port_; }
+    // The IP the node listens on (from its log line; 127.0.0.1 when it listens on every one).
+    const std::string& host() const { return host_; }
     std::string log() const;
     const std::filesystem::path& dir() const { return dir_; }
 
@@ -79,6 +81,7 @@ class NodeProcess {
     std::filesystem::path log_path_;
     pid_t pid_ = -1;
     std::uint16_t port_ = 0;
+    std::string host_ = "127.0.0.1";
 };
 
 // The path of the orcraft binary under test.
