@@ -255,7 +255,12 @@ void FileLogStore::restart_log_after(const Snapshot& snapshot, const std::string
 void FileLogStore::save_snapshot(const Snapshot& snapshot) {
     guarded([&] {
         const Index index = snapshot.meta.index;
-        if (index <= snapshot_.meta.index || index > last_index_) {
+        if (index <= snapshot_.meta.index) {
+            spdlog::info("raft storage: {}: snapshot at index {} ignored, the current one is at {}",
+                         dir_, index, snapshot_.meta.index);
+            return;
+        }
+        if (index > last_index_) {
             throw std::invalid_argument("raft storage: cannot compact at index " +
                                         std::to_string(index) + ": the log holds entries " +
                                         std::to_string(snapshot_.meta.index + 1) + ".." +

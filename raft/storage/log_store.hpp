@@ -91,8 +91,9 @@ class LogStore {
     // The state machine took a snapshot at snapshot.meta.index (a compaction, not a received
     // snapshot): stores it as the latest snapshot (write to a temporary file, sync, rename, sync
     // the directory), deletes older snapshot files, and deletes the segments the trailing window
-    // no longer needs. Entries after the snapshot index are kept. Throws std::invalid_argument
-    // unless the index is after the current snapshot and at most last_index().
+    // no longer needs. Entries after the snapshot index are kept. A snapshot at or below the
+    // current snapshot's index is stale (a received snapshot overtook it) and ignored. Throws
+    // std::invalid_argument, writing nothing, if its index is after last_index().
     virtual void save_snapshot(const Snapshot& snapshot) = 0;
 
     // The first entry still on disk: below the snapshot index while the trailing window holds

@@ -217,11 +217,16 @@ TEST_CASE("writes that do not fit the log are refused without touching it") {
     CHECK_THROWS_AS(store->write(std::nullopt, gap, std::nullopt), std::invalid_argument);
     CHECK_THROWS_AS(store->save_snapshot(make_snapshot(9, 1, "")), std::invalid_argument);
     store->save_snapshot(make_snapshot(3, 1, ""));
+    store->save_snapshot(make_snapshot(2, 1, ""));  // stale: ignored
     CHECK_THROWS_AS(store->write(std::nullopt, make_entries(3, 4, 2), std::nullopt),
                     std::invalid_argument);
     CHECK_THROWS_AS(store->write(make_snapshot(2, 1, ""), {}, std::nullopt), std::invalid_argument);
     store->write(std::nullopt, make_entries(6, 6, 1), std::nullopt);
     CHECK(store->last_index() == 6);
+    store.reset();
+    store = LogStore::open(dir.path(), {});
+    CHECK(store->restored().snapshot.meta.index == 3);
+    CHECK(store->restored().entries == make_entries(4, 6, 1));
 }
 
 TEST_CASE("a directory is used by one store at a time") {
