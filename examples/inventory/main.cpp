@@ -154,7 +154,9 @@ void register_app(Node& node) {
     node.register_command("reserve-item", reserve_item);
 }
 
-// The reservations every run makes, whatever the mode.
+// The reservations every run makes, whatever the mode, and the stock they leave.
+const std::string kExpectedStock = "gadget 0, widget 0";
+
 void run_orders(Node& leader) {
     leader.execute(kSchema);
     leader.execute(
@@ -176,11 +178,12 @@ int run_standalone() {
     });
     node.start();
     run_orders(node);
-    std::printf("stock: %s\n", stock_line(node, orcraft::embed::ReadLevel::Linearizable).c_str());
+    const auto stock = stock_line(node, orcraft::embed::ReadLevel::Linearizable);
+    std::printf("stock: %s\n", stock.c_str());
     auto count = node.query({{"SELECT COUNT(*) FROM reservations", {}}})[0].rows[0][0];
     std::printf("reservations: %lld\n", static_cast<long long>(std::get<std::int64_t>(count)));
     node.stop();
-    return 0;
+    return stock == kExpectedStock ? 0 : 1;
 }
 
 int run_cluster() {
@@ -208,15 +211,20 @@ int run_cluster() {
 
     // Every node has applied the same reservations: read each one's own copy once it caught up.
     const auto target = leader->status().applied_index;
+    int status = 0;
     for (auto& node : nodes) {
-        while (node->status().applied_index < target)
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        while (node->status().applied_index < target) {
+            if (std::chrono::steady_clock::now() > until) throw std::runtime_error("a node lags");
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        std::printf("stock on %s: %s\n", node->status().self.c_str(),
-                    stock_line(*node, orcraft::embed::ReadLevel::None).c_str());
+        }
+        const auto stock = stock_line(*node, orcraft::embed::ReadLevel::None);
+        std::printf("stock on %s: %s\n", node->status().self.c_str(), stock.c_str());
+        if (stock != kExpectedStock) status = 1;
     }
     for (auto& node : nodes)
         node->stop();
-    return 0;
+    return status;
 }
 
 }  // namespace

@@ -108,6 +108,14 @@ struct Node::Impl {
 
     // The running mode, or nullptr before start().
     Mode* running() const { return phase.load() == Phase::kNew ? nullptr : mode.get(); }
+
+    // The mode that serves a request, or nullptr once the node stopped (or failed to start).
+    // Throws std::logic_error before start(): that is a bug in the program.
+    Mode* serving(const char* what) const {
+        const Phase now = phase.load();
+        if (now == Phase::kNew) throw std::logic_error(std::string(what) + " before start()");
+        return now == Phase::kRunning ? mode.get() : nullptr;
+    }
 };
 
 Config load_config_file(const std::filesystem::path& file) {
@@ -195,8 +203,11 @@ void Node::start() {
 
 void Node::execute_async(std::vector<Statement> batch,
                          std::function<void(Outcome<WriteResult>)> done) {
-    Mode* mode = impl_->running();
-    if (!mode) throw std::logic_error("execute() before start()");
+    Mode* mode = impl_->serving("execute()");
+    if (!mode) {
+        done(Error(ErrorCode::kStopped, "the node is stopped"));
+        return;
+    }
     auto& service = mode->service();
     service.execute(std::move(batch), [done = std::move(done), &service](backend::ExecuteReply r) {
         done(write_outcome(std::move(r), service));
@@ -209,8 +220,11 @@ WriteResult Node::execute(std::vector<Statement> batch) {
 
 void Node::query_async(std::vector<Statement> statements, ReadLevel level,
                        std::function<void(Outcome<std::vector<QueryResult>>)> done) {
-    Mode* mode = impl_->running();
-    if (!mode) throw std::logic_error("query() before start()");
+    Mode* mode = impl_->serving("query()");
+    if (!mode) {
+        done(Error(ErrorCode::kStopped, "the node is stopped"));
+        return;
+    }
     auto& service = mode->service();
     service.query(std::move(statements), level,
                   [done = std::move(done), &service](backend::QueryReply r) {
@@ -225,8 +239,11 @@ std::vector<QueryResult> Node::query(std::vector<Statement> statements, ReadLeve
 
 void Node::run_async(const std::string& name, std::string payload,
                      std::function<void(Outcome<CommandResult>)> done) {
-    Mode* mode = impl_->running();
-    if (!mode) throw std::logic_error("run() before start()");
+    Mode* mode = impl_->serving("run()");
+    if (!mode) {
+        done(Error(ErrorCode::kStopped, "the node is stopped"));
+        return;
+    }
     if (name == backend::kSqlCommand) {
         done(Error(ErrorCode::kBadRequest, "\"sql\" is not a typed command: use execute()"));
         return;
