@@ -125,11 +125,23 @@ void Dialer::on_resolved(int status, addrinfo* res) {
         fail(fmt::format("cannot resolve {}: {}", peer_.host, uv_strerror(status)));
         return;
     }
-    connect_to(res->ai_addr);
+    // A name may resolve to both families ("localhost": 127.0.0.1 and ::1): prefer the family
+    // this node listens on, else IPv4.
+    const auto& source = t_.source_address();
+    const int family = source ? source->ss_family : AF_INET;
+    const addrinfo* pick = res;
+    for (const addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
+        if (ai->ai_family == family) {
+            pick = ai;
+            break;
+        }
+    }
+    connect_to(pick->ai_addr);
 }
 
 void Dialer::connect_to(const sockaddr* addr) {
     state_ = State::kConnecting;
+    ++t_.mutable_stats().dials;
     socket_ = new Socket;
     socket_->owner = this;
     socket_->transport = &t_;
@@ -315,6 +327,7 @@ void Dialer::on_timer() {
 void Dialer::fail(const std::string& why) {
     if (retired_) return;
     ++failures_;
+    ++t_.mutable_stats().dial_failures;
     if (failures_ == 1) {
         spdlog::warn("{}: {}; redialling with backoff", name(), why);
     } else {

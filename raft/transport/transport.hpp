@@ -83,6 +83,8 @@ struct TransportStats {
     std::uint64_t connections_refused = 0;  // handshakes refused (cluster or membership)
     std::uint64_t frames_rejected = 0;      // malformed frames (connection closed)
     std::uint64_t messages_dropped = 0;     // not connected or queue full
+    std::uint64_t dials = 0;                // outgoing connection attempts
+    std::uint64_t dial_failures = 0;        // outgoing connections failed or lost
 };
 
 class Transport {

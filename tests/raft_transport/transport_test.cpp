@@ -193,3 +193,38 @@ TEST_CASE("a node waiting to join accepts its cluster and answers at the announc
     REQUIRE(eventually(5000ms, [&] { return joiner.stats().connections_refused > 0; }));
     CHECK(joiner.received_count() == 1);
 }
+
+TEST_CASE("a member known by host name is resolved when dialled") {
+    TestNode a(node_options(1));
+    TestNode b(node_options(2));
+    PeerAddress by_name = b.address();
+    by_name.host = "localhost";
+    a.set_peers({a.address(), by_name});
+    b.set_peers({a.address(), b.address()});
+    a.send(heartbeat(1, 2, 1));
+    REQUIRE(eventually(5000ms, [&] { return b.received_count() == 1; }));
+}
+
+TEST_CASE("redialling a dead peer backs off") {
+    auto options = node_options(1);
+    options.reconnect_min_ms = 10;
+    options.reconnect_max_ms = 200;
+    TestNode a(options);
+    // A port nobody listens on: every dial fails at once.
+    const PeerAddress dead{2, "127.0.0.1:10002", "127.0.0.1", free_port()};
+    a.set_peers({a.address(), dead});
+    // Sending every millisecond for 600 ms: without backoff that would be hundreds of dials;
+    // with delays of 10, 20, 40, 80, 160, 200, ... ms it is at most a handful.
+    const auto until = std::chrono::steady_clock::now() + 600ms;
+    std::uint64_t seq = 0;
+    while (std::chrono::steady_clock::now() < until) {
+        a.send(heartbeat(1, 2, ++seq));
+        std::this_thread::sleep_for(1ms);
+    }
+    // The last dial may still be under way: wait for its failure.
+    REQUIRE(eventually(5000ms, [&] { return a.stats().messages_dropped == seq; }));
+    const auto stats = a.stats();
+    CHECK(stats.dials >= 2);
+    CHECK(stats.dials <= 10);
+    CHECK(stats.dial_failures == stats.dials);
+}
