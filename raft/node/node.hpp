@@ -7,8 +7,14 @@
 // leader sends its appends (Ready::early_messages) before its own disk write, so replication
 // and the local fsync overlap.
 //
-// Every public method may be called from any thread; callbacks run on the apply thread (for
-// propose) or the loop thread (everything else) and must not block.
+// Every public method may be called from any thread (stop() not from a callback). Callbacks
+// must not block: a successful propose() or read_index() completes on the apply thread (right
+// after the entry or the read's index was applied); failures, and every other callback, run on
+// the loop thread (or, after stop(), on the calling thread).
+//
+// Failures the node cannot paper over (a LogStore write or sync that fails, a state machine
+// that throws) stop the node's participation: it logs the reason, fails what is pending with
+// kStopped, and NodeState::error says why; the owner should exit.
 #pragma once
 
 #include <cstdint>
@@ -20,18 +26,19 @@
 #include "raft/core/conf_change.hpp"
 #include "raft/core/core.hpp"
 #include "raft/node/state_machine.hpp"
+#include "raft/storage/log_store.hpp"
 #include "raft/transport/transport.hpp"
 
 namespace orcraft::raft {
 
 struct NodeOptions {
-    std::string data_dir;            // RaftDataDir (must exist)
-    TransportOptions transport;      // self, identity, http url, listen address, cluster name
+    std::string data_dir;        // RaftDataDir (must exist)
+    TransportOptions transport;  // self, identity, http url, listen address, cluster name
     // The initial voters (including self) used when the data directory holds no state yet.
     // Empty for a node that waits to be added by an existing cluster.
     std::vector<PeerAddress> bootstrap;
-    int tick_ms = 10;                // one core tick
-    Config core;                     // election/heartbeat ticks, flow control (id, seed are set)
+    int tick_ms = 10;  // one core tick
+    Config core;       // election/heartbeat ticks, flow control (id, seed are set)
     // A leader whose disk write has not completed after this long steps down (its followers
     // elect another leader while the disk is stuck).
     int disk_stall_ms = 2000;
@@ -41,6 +48,14 @@ struct NodeOptions {
     // propose() fails with kTimeout when the entry is not applied locally within this time.
     int propose_timeout_ms = 10000;
     bool sync = true;  // false only in benchmarks that measure without fsync
+    // read_index() fails when leadership is not confirmed within this time.
+    int read_timeout_ms = 3000;
+    // add_voter()/remove_member() fail when the change is not committed within this time (a
+    // learner that needs a large snapshot may take a while to catch up).
+    int membership_timeout_ms = 60000;
+    // How to open the log store (tests wrap it to inject disk stalls); empty: LogStore::open.
+    std::function<std::unique_ptr<LogStore>(const std::string& dir, const LogStoreOptions&)>
+        open_log_store;
 };
 
 enum class ProposeError : std::uint8_t {
@@ -83,6 +98,8 @@ struct NodeState {
     std::uint64_t snapshots_installed = 0;
     std::uint64_t last_snapshot_bytes = 0;
     double last_snapshot_seconds = 0;
+    // Set when the node stopped itself after a storage or state machine failure.
+    std::string error;
 };
 
 class Node {
@@ -90,7 +107,8 @@ class Node {
     // Opens the log store (throws StorageError), binds the transport (throws
     // std::runtime_error), restores the state machine from the latest snapshot if it is behind,
     // and starts the threads. A single bootstrap voter elects itself at once.
-    static std::unique_ptr<Node> start(const NodeOptions& options, std::shared_ptr<StateMachine> sm);
+    static std::unique_ptr<Node> start(const NodeOptions& options,
+                                       std::shared_ptr<StateMachine> sm);
     virtual ~Node() = default;
 
     // Appends `data` as a normal entry. `done` is called once: after the entry was applied on
@@ -104,7 +122,8 @@ class Node {
     // when this node is no longer leader, or when the transfer failed.
     virtual void transfer_leadership(NodeId to, std::function<void(bool, std::string)> done) = 0;
     // Adds a voter (added as a learner, promoted once caught up) or removes a member.
-    virtual void add_voter(const PeerAddress& peer, std::function<void(bool, std::string)> done) = 0;
+    virtual void add_voter(const PeerAddress& peer,
+                           std::function<void(bool, std::string)> done) = 0;
     virtual void remove_member(NodeId id, std::function<void(bool, std::string)> done) = 0;
     // Takes a snapshot now (raft-snapshot). done(ok, message).
     virtual void snapshot_now(std::function<void(bool, std::string)> done) = 0;

@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "raft/core/types.hpp"
 
@@ -27,6 +28,26 @@ class StateMachine {
     // the node (the state machine is then in an unknown state).
     virtual std::string apply(const Entry& entry) = 0;
     virtual void apply_marker(Index index, Term term) = 0;
+
+    // Applies consecutive committed entries in index order and returns one result per entry
+    // (empty for kNoop and kConfChange entries). The runtime calls this, with as many entries as
+    // are ready (up to a bound), instead of apply()/apply_marker() one by one. The default does
+    // exactly that, one by one; a state machine that can make a batch durable at once (one
+    // database transaction, one fsync) overrides it. The same rules hold: after it returns, the
+    // last entry's index is recorded as applied durably, atomically with the entries' effects;
+    // throwing stops the node.
+    virtual std::vector<std::string> apply_batch(const std::vector<Entry>& entries) {
+        std::vector<std::string> results(entries.size());
+        for (std::size_t i = 0; i < entries.size(); ++i) {
+            const Entry& e = entries[i];
+            if (e.type == EntryType::kNormal) {
+                results[i] = apply(e);
+            } else {
+                apply_marker(e.index, e.term);
+            }
+        }
+        return results;
+    }
 
     // A serialized copy of the state at applied_index() (the returned index), for compaction and
     // for streaming to members that need it. May run long; entries are not applied meanwhile.

@@ -1,0 +1,118 @@
+// The apply thread: the only thread that calls the StateMachine. The loop thread hands it, in
+// log order, batches of committed entries, received snapshots to install, and linearizable
+// reads waiting for an index; it completes proposals (through the ProposalTracker) and reads
+// as soon as their entries are applied, and takes a snapshot once `snapshot_threshold` entries
+// were applied since the last one (or when asked).
+//
+// Entries at or below the state machine's applied index at start are skipped (they were applied
+// before a restart). Member records (see address_book.hpp) reach the state machine as kNoop
+// markers. A state machine that throws stops the thread: everything after it stays unapplied,
+// and `on_failure` reports why (on the apply thread).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "raft/core/types.hpp"
+#include "raft/node/address_book.hpp"
+#include "raft/node/proposals.hpp"
+#include "raft/node/state_machine.hpp"
+
+namespace orcraft::raft {
+
+struct ApplyWorkerOptions {
+    std::uint64_t snapshot_threshold = 8192;
+    Index applied = 0;         // the state machine's applied index at start
+    Index snapshot_index = 0;  // the latest snapshot's index at start
+    std::size_t max_batch_entries = 4096;
+    std::size_t max_batch_bytes = 16 * 1024 * 1024;
+};
+
+class ApplyWorker {
+  public:
+    using ReadDone = std::function<void(bool ok, Index index, std::string error)>;
+    // A snapshot taken at `index`: framed bytes (address book + state), size, seconds taken.
+    // `done` is the snapshot_now() callback, if the snapshot was asked for.
+    using SnapshotTaken =
+        std::function<void(Index index, std::shared_ptr<const std::string> data, double seconds,
+                           std::function<void(bool, std::string)> done)>;
+    using Failure = std::function<void(const std::string& why)>;
+
+    ApplyWorker(ApplyWorkerOptions options, StateMachine& sm, ProposalTracker& proposals,
+                AddressBook& book, SnapshotTaken on_snapshot, Failure on_failure);
+    ~ApplyWorker();
+    ApplyWorker(const ApplyWorker&) = delete;
+    ApplyWorker& operator=(const ApplyWorker&) = delete;
+
+    void apply(std::vector<Entry> entries);
+    void install(Snapshot snapshot);
+    // `done(true, index)` once `index` is applied.
+    void wait_read(Index index, ReadDone done);
+    // Takes a snapshot at the next opportunity, whatever the threshold says.
+    void snapshot_now(std::function<void(bool, std::string)> done);
+    // The loop finished with a snapshot this thread took (compacted and saved, or dropped):
+    // automatic snapshots may be taken again.
+    void snapshot_finished(Index index, bool saved);
+
+    Index applied() const { return applied_.load(std::memory_order_acquire); }
+    std::uint64_t snapshots_installed() const { return installed_.load(); }
+    bool failed() const { return failed_.load(); }
+
+    // Applies what is queued (unless failed), fails the waiting reads, and joins the thread.
+    void stop();
+
+  private:
+    struct Task {
+        enum class Kind : std::uint8_t { kEntries, kInstall, kRead, kSnapshot } kind;
+        std::vector<Entry> entries;
+        Snapshot snapshot;
+        Index read_index = 0;
+        ReadDone read_done;
+        std::function<void(bool, std::string)> snapshot_done;
+    };
+
+    void push(Task t);
+    void run();
+    void apply_entries(std::vector<Entry>& entries);
+    void apply_batch(std::vector<Entry>& batch);
+    void install_snapshot(const Snapshot& snapshot);
+    void take_snapshot(std::function<void(bool, std::string)> done);
+    void release_reads();
+    void fail(const std::string& why);
+
+    ApplyWorkerOptions options_;
+    StateMachine& sm_;
+    ProposalTracker& proposals_;
+    AddressBook& book_;
+    SnapshotTaken on_snapshot_;
+    Failure on_failure_;
+
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::deque<Task> queue_;
+    bool stopping_ = false;
+
+    // Apply thread only.
+    Index skip_through_;  // entries at or below it were applied before the start
+    Index last_snapshot_;
+    bool snapshot_busy_ = false;
+    std::multimap<Index, ReadDone> reads_;
+
+    std::atomic<Index> applied_;
+    std::atomic<std::uint64_t> installed_{0};
+    std::atomic<bool> failed_{false};
+    std::mutex snapshot_mu_;  // guards snapshot_busy_/last_snapshot_ against snapshot_finished()
+    std::thread thread_;
+};
+
+}  // namespace orcraft::raft
