@@ -4,7 +4,8 @@
 // and after the call returned it prints "D", each line with one write(2) to stdout so that a
 // SIGKILL at any moment leaves complete lines. Logs go to stderr.
 //
-// Lines:  W A <first> <count> <term> <hs-term> <hs-vote> <hs-commit>    append (may truncate)
+// Lines:  O                                                             the store is open
+//         W A <first> <count> <term> <hs-term> <hs-vote> <hs-commit>    append (may truncate)
 //         W H <hs-term> <hs-vote> <hs-commit>                           hard state only
 //         W C <index> <term>                                            save_snapshot
 //         W R <index> <term> <count> <hs-term> <hs-vote> <hs-commit>    received snapshot and
@@ -183,6 +184,7 @@ int main(int argc, char** argv) {
         options.segment_bytes = std::strtoull(argv[4], nullptr, 10);
         options.trailing_entries = std::strtoull(argv[5], nullptr, 10);
         auto store = LogStore::open(argv[1], options);
+        say("O");
         Writer writer(*store, std::strtoull(argv[2], nullptr, 10));
         const long operations = std::strtol(argv[3], nullptr, 10);
         for (long i = 0; i < operations; ++i)

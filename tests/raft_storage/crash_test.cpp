@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <random>
 #include <sstream>
 #include <string>
@@ -39,9 +40,11 @@ struct ChildRun {
     int exit_code = 0;
 };
 
-// Runs the writer until it finishes or `kill_after` passes, then SIGKILLs it.
-ChildRun run_child(const std::string& dir, std::uint64_t seed,
-                   std::chrono::microseconds kill_after) {
+// Runs the writer until it finishes or `kill_after` passes, then SIGKILLs it. The time counts
+// from the start of the process, or with `from_open` from the moment it reports the store
+// open (so that slow process starts, as under the sanitizers, do not swallow the writes).
+ChildRun run_child(const std::string& dir, std::uint64_t seed, std::chrono::microseconds kill_after,
+                   bool from_open) {
     int fds[2];
     REQUIRE(::pipe(fds) == 0);
     const std::string seed_text = std::to_string(seed);
@@ -59,8 +62,11 @@ ChildRun run_child(const std::string& dir, std::uint64_t seed,
 
     ChildRun run;
     std::string buffer;
-    const auto deadline = std::chrono::steady_clock::now() + kill_after;
+    // A writer that never reports the store open has failed; the exit code tells why.
+    auto deadline = std::chrono::steady_clock::now() +
+                    (from_open ? std::chrono::microseconds(std::chrono::seconds(30)) : kill_after);
     bool eof = false;
+    bool opened = false;
     auto read_some = [&](int timeout_ms) {
         pollfd p{fds[0], POLLIN, 0};
         if (::poll(&p, 1, timeout_ms) <= 0) return;
@@ -71,6 +77,10 @@ ChildRun run_child(const std::string& dir, std::uint64_t seed,
             return;
         }
         buffer.append(chunk, static_cast<std::size_t>(n));
+        if (from_open && !opened && buffer.starts_with("O\n")) {
+            opened = true;
+            deadline = std::chrono::steady_clock::now() + kill_after;
+        }
     };
     while (!eof) {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -177,18 +187,21 @@ TEST_CASE(
     std::mt19937_64 timing(base_seed);
     std::optional<orcraft::tests::TempDir> dir;
     Model model;
-    int killed_mid_call = 0, calls_done = 0;
+    int calls_done = 0;
+    std::map<char, int> killed_during;  // by kind of call (A, H, C, R)
 
     for (int round = 0; round < rounds; ++round) {
-        if (round % 100 == 0) {  // now and then a new directory: kills during initialization
+        if (round % 50 == 0) {  // now and then a new directory: kills during initialization
             dir.emplace();
             model = Model{};
         }
-        // Mostly short runs (the kill lands in the first calls, even during open), some long.
+        // Mostly short runs, some long; one in five counts from the process start, so that the
+        // kill may land during open() and its repairs.
         const auto kill_after = std::chrono::microseconds(
             timing() % 4 == 0 ? 10000 + timing() % 40000 : timing() % 10000);
+        const bool from_open = timing() % 5 != 0;
         const std::uint64_t seed = base_seed + static_cast<std::uint64_t>(round);
-        const ChildRun run = run_child(dir->path(), seed, kill_after);
+        const ChildRun run = run_child(dir->path(), seed, kill_after, from_open);
         INFO("round " << round << " seed " << seed << " lines " << run.lines.size());
         REQUIRE((run.killed || run.exit_code == 0));
 
@@ -206,7 +219,7 @@ TEST_CASE(
         }
         const std::vector<Model> allowed =
             pending.empty() ? std::vector<Model>{model} : outcomes(model, pending);
-        if (!pending.empty()) ++killed_mid_call;
+        if (!pending.empty()) ++killed_during[pending[2]];
 
         LogStoreOptions options;
         options.segment_bytes = std::stoull(kSegmentBytes);
@@ -228,6 +241,9 @@ TEST_CASE(
         REQUIRE(matched);
         CHECK(store->last_index() == model.last_index());
     }
-    WARN("crash test: " << rounds << " rounds, " << calls_done << " calls returned, "
-                        << killed_mid_call << " kills during a call");
+    std::ostringstream kills;
+    for (const auto& [kind, n] : killed_during)
+        kills << " " << kind << "=" << n;
+    WARN("crash test: " << rounds << " rounds, " << calls_done
+                        << " calls returned, kills during a call by kind:" << kills.str());
 }
