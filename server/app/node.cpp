@@ -8,9 +8,11 @@
 #include <random>
 
 #include "backend/driver_lease_store.hpp"
+#include "backend/raft_service.hpp"
 #include "backend/shared_backend_service.hpp"
 #include "backend/standalone_service.hpp"
 #include "server/api/api.hpp"
+#include "server/app/raft_node.hpp"
 #include "server/http/server.hpp"
 #include "server/metrics/node_metrics.hpp"
 #include "storage_mysql/mysql_driver.hpp"
@@ -104,6 +106,34 @@ backend::SharedBackendConnections open_shared_connections(const backend::Config&
     }
 }
 
+// The longest a leader waits at shutdown for another node to take over.
+constexpr std::chrono::milliseconds kShutdownHandOver{3000};
+
+// Waits for SIGINT or SIGTERM (0), or for the raft runtime to stop itself after a failure of its
+// disk or its backend (1: the process must exit, see raft/node/node.hpp).
+int wait_for_stop(backend::RaftService* raft) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    const timespec poll{0, 200 * 1000 * 1000};
+    for (;;) {
+        const int signal_number =
+            raft ? sigtimedwait(&set, nullptr, &poll) : sigwaitinfo(&set, nullptr);
+        if (signal_number == SIGINT || signal_number == SIGTERM) {
+            spdlog::info("received {}, shutting down",
+                         signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+            return 0;
+        }
+        if (raft) {
+            if (auto failure = raft->failure(); !failure.empty()) {
+                spdlog::critical("raft node stopped: {}; exiting", failure);
+                return 1;
+            }
+        }
+    }
+}
+
 }  // namespace
 
 std::unique_ptr<backend::Driver> open_driver(const backend::Config& config) {
@@ -125,19 +155,12 @@ void block_stop_signals() {
 }
 
 int run_node(const backend::Config& config) {
-    if (config.raft_enabled) {
-        spdlog::critical(
-            "RaftEnabled is true, but raft mode is not available in this release: set "
-            "RaftEnabled to false (a standalone node on SQLite, or shared-backend nodes on "
-            "MySQL)");
-        return 1;
-    }
     std::unique_ptr<backend::Driver> driver;
     // RaftEnabled false with MySQL: nodes share the backend and elect the active node in it. That
     // service opens its connections itself, in the background, so that a node started while the
     // database is down serves its health endpoints (as unhealthy) and recovers by itself.
-    const bool shared_backend = !config.is_sqlite();
-    if (!shared_backend) {
+    const bool shared_backend = !config.raft_enabled && !config.is_sqlite();
+    if (!shared_backend && !config.raft_enabled) {
         try {
             driver = open_driver(config);
         } catch (const std::exception& e) {
@@ -148,7 +171,18 @@ int run_node(const backend::Config& config) {
 
     std::mt19937_64 rng{std::random_device{}()};
     std::unique_ptr<backend::Service> service_owner;
-    if (shared_backend) {
+    backend::RaftService* raft_service = nullptr;
+    if (config.raft_enabled) {
+        try {
+            auto service = start_raft_service(config, local_hostname(), random_token(rng),
+                                              [rng]() mutable { return rng(); });
+            raft_service = service.get();
+            service_owner = std::move(service);
+        } catch (const RaftStartError& e) {
+            spdlog::critical("{}", e.what());
+            return 1;
+        }
+    } else if (shared_backend) {
         backend::SharedBackendOptions options;
         options.hostname = local_hostname();
         options.token = random_token(rng);
@@ -200,17 +234,14 @@ int run_node(const backend::Config& config) {
         return 1;
     }
 
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    int signal_number = 0;
-    sigwait(&set, &signal_number);
-    spdlog::info("received {}, shutting down", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+    const int exit_status = wait_for_stop(raft_service);
+    // A raft leader hands over first, while this node still forwards requests to the new leader.
+    if (raft_service && exit_status == 0) raft_service->hand_over(kShutdownHandOver);
     server.stop();
+    api.stop();
     service.stop();
     spdlog::info("stopped");
-    return 0;
+    return exit_status;
 }
 
 }  // namespace orcraft::server::app

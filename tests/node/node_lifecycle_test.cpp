@@ -50,17 +50,30 @@ TEST_CASE("a bad configuration refuses to start with a message naming the key", 
     CHECK(out.find("LogLevel") != std::string::npos);
 }
 
-TEST_CASE("RaftEnabled true is refused with a message saying so", "[node][cli]") {
+TEST_CASE("a raft node outside RaftNodes or with an unusable data dir refuses to start",
+          "[node][cli]") {
     TempDir dir;
-    auto path = (dir.path() / "raft.conf.json").string();
-    std::ofstream(path) << json{{"RaftEnabled", true},
-                                {"RaftDataDir", (dir.path() / "raft").string()},
-                                {"BackendDB", "sqlite"},
-                                {"SQLite3DataFile", (dir.path() / "d.db").string()}}
-                               .dump();
-    std::string out;
-    CHECK(NodeProcess::run_to_exit({"--config", path}, out) == 1);
-    CHECK(out.find("raft mode is not available in this release") != std::string::npos);
+    auto run = [&](json config) {
+        config["RaftEnabled"] = true;
+        config["BackendDB"] = "sqlite";
+        config["SQLite3DataFile"] = (dir.path() / "d.db").string();
+        auto path = (dir.path() / "raft.conf.json").string();
+        std::ofstream(path) << config.dump();
+        std::string out;
+        const int status = NodeProcess::run_to_exit({"--config", path}, out);
+        CHECK(status == 1);
+        return out;
+    };
+    auto out = run({{"RaftDataDir", (dir.path() / "raft").string()},
+                    {"RaftBind", "127.0.0.1:10008"},
+                    {"RaftNodes", json::array({"127.0.0.2", "127.0.0.3", "127.0.0.4"})}});
+    CHECK(out.find("RaftAdvertise 127.0.0.1:10008 (from RaftBind) is not one of RaftNodes "
+                   "[127.0.0.2:10008, 127.0.0.3:10008, 127.0.0.4:10008]") != std::string::npos);
+
+    std::ofstream(dir.path() / "file") << "x";
+    out = run({{"RaftDataDir", (dir.path() / "file" / "raft").string()},
+               {"RaftBind", "127.0.0.1:10008"}});
+    CHECK(out.find("does not exist and cannot be created") != std::string::npos);
 }
 
 TEST_CASE("orchestrator's `--config FILE http` form runs a node", "[node][cli]") {

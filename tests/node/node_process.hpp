@@ -84,6 +84,11 @@ class NodeProcess {
     std::string host_ = "127.0.0.1";
 };
 
+// A TCP port that is free on `ip` now, chosen at random below the kernel's ephemeral range
+// (32768 and up), so that no connection is given it meanwhile. For addresses that must be
+// written in a configuration before the node starts (RaftBind).
+std::uint16_t pick_free_port(const std::string& ip = "127.0.0.1");
+
 // The path of the orcraft binary under test.
 std::string orcraft_binary();
 
