@@ -184,8 +184,18 @@ void Inbound::on_hello(wire::Hello hello) {
 }
 
 void Inbound::refuse(const std::string& why) {
-    spdlog::warn("{}: refused connection from {} claiming node {} ({}) of cluster '{}': {}",
-                 t_.log_name(), remote_ip_, hello_.id, hello_.identity, hello_.cluster, why);
+    // A refused node usually keeps redialling: one warning per caller and reason every
+    // kRepeatWarningMs, the repeats at debug level.
+    const auto level = t_.first_in_a_while(remote_ip_ + "|" + hello_.identity + "|" + why)
+                           ? spdlog::level::warn
+                           : spdlog::level::debug;
+    if (hello_.id == kNoNode) {
+        spdlog::log(level, "{}: refused connection from {}: {}", t_.log_name(), remote_ip_, why);
+    } else {
+        spdlog::log(level,
+                    "{}: refused connection from {} claiming node {} ({}) of cluster '{}': {}",
+                    t_.log_name(), remote_ip_, hello_.id, hello_.identity, hello_.cluster, why);
+    }
     state_ = State::kRefusing;
     uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
     out_.clear();

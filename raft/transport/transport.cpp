@@ -274,6 +274,16 @@ std::optional<std::string> TransportImpl::check_hello(const wire::Hello& h,
     return std::nullopt;
 }
 
+bool TransportImpl::first_in_a_while(const std::string& key) {
+    const std::uint64_t now = uv_now(loop_);
+    if (warned_at_.size() > 1000) warned_at_.clear();  // bounded, whatever callers do
+    auto [it, fresh] = warned_at_.emplace(key, now);
+    if (fresh) return true;
+    if (now - it->second < kRepeatWarningMs) return false;
+    it->second = now;
+    return true;
+}
+
 void TransportImpl::peer_seen(const PeerInfo& info) {
     infos_[info.id] = info;
     if (on_peer_) on_peer_(info);

@@ -21,6 +21,8 @@ namespace orcraft::raft::transport_detail {
 
 class TransportImpl;
 
+inline constexpr std::uint64_t kRepeatWarningMs = 60'000;
+
 // TCP_NODELAY, keepalive and TCP_USER_TIMEOUT for a connected socket (see
 // TransportOptions::stall_timeout_ms).
 void tune_socket(uv_tcp_t* tcp, int stall_timeout_ms);
@@ -178,6 +180,9 @@ class TransportImpl final : public Transport {
     void handle_opened() { ++open_handles_; }
     void handle_closed();
     const std::string& log_name() const { return log_name_; }
+    // True when `key` was not seen in the last kRepeatWarningMs (by the loop's clock); used to
+    // keep a node that keeps redialling from repeating the same warning every second.
+    bool first_in_a_while(const std::string& key);
 
   private:
     void on_connection(int status);
@@ -206,6 +211,7 @@ class TransportImpl final : public Transport {
     std::vector<Inbound*> paused_;  // snapshot connections yielding to the others
     TransportStats stats_;
     std::uint64_t serial_ = 0;
+    std::unordered_map<std::string, std::uint64_t> warned_at_;  // key -> uv_now()
     int open_handles_ = 0;
     bool closing_ = false;
     std::function<void()> done_;

@@ -228,3 +228,18 @@ TEST_CASE("redialling a dead peer backs off") {
     CHECK(stats.dials <= 10);
     CHECK(stats.dial_failures == stats.dials);
 }
+
+TEST_CASE("a port in use is an error naming the address") {
+    TestNode a(node_options(1));
+    LoopThread loop;
+    const auto options = node_options(2, "127.0.0.1", a.port());
+    const std::string where = "127.0.0.1:" + std::to_string(a.port());
+    loop.call([&] {
+        try {
+            Transport::create(loop.loop(), options, nullptr, nullptr);
+            FAIL("listening on a port in use succeeded");
+        } catch (const std::runtime_error& e) {
+            CHECK_THAT(e.what(), Catch::Contains(where) && Catch::Contains("in use"));
+        }
+    });
+}
