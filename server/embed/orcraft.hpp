@@ -21,9 +21,10 @@
 //    method says otherwise.
 //  - The blocking methods (execute, query, run, stop) wait for the outcome; never call them from
 //    a callback of an async method (that could wait for the thread it is running on).
-//  - Callbacks of the async methods run on the node's own threads (its apply thread, a reader
-//    thread or the raft loop thread). They must return quickly and must not block; they may call
-//    the async methods.
+//  - Callbacks of the async methods are called exactly once, on the node's own threads (its
+//    apply thread, a reader thread or the raft loop thread), or on the calling thread before the
+//    method returns when the request is refused at once (invalid SQL, a stopped node). They must
+//    return quickly and must not block; they may call the async methods.
 //  - Leadership observers run one at a time, in order, on a thread the node keeps for them. They
 //    may block and may call any method except stop(); while one runs, later events wait.
 //  - Command handlers run on the apply thread of every node; see CommandHandler.

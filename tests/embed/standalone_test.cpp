@@ -228,3 +228,23 @@ TEST_CASE("embed: a standalone node serves the HTTP API when asked", "[embed]") 
     CHECK(query.body.find("42") != std::string::npos);
     node.stop();
 }
+
+TEST_CASE("embed: a handler that throws stops the standalone node", "[embed]") {
+    TempDir dir;
+    Node node(standalone_config(dir.path()));
+    node.register_command("boom",
+                          [](orcraft::embed::CommandContext&, const std::string&) -> std::string {
+                              throw std::runtime_error("handler bug");
+                          });
+    node.register_command("noop", [](auto&, auto&) { return std::string("ok"); });
+    node.start();
+    CHECK(node.run("noop", "").result == "ok");
+    std::string message;
+    CHECK(error_code([&] { node.run("boom", ""); }, &message) == ErrorCode::kStopped);
+    CHECK(message.find("handler bug") != std::string::npos);
+    const auto status = node.status();
+    CHECK_FALSE(status.running);
+    CHECK_FALSE(status.healthy);
+    CHECK(status.error.find("handler bug") != std::string::npos);
+    CHECK(error_code([&] { node.run("noop", ""); }) == ErrorCode::kStopped);
+}
