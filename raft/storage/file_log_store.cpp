@@ -144,32 +144,11 @@ void FileLogStore::guarded(Fn&& fn) {
 void FileLogStore::write(const std::optional<Snapshot>& snapshot, const std::vector<Entry>& entries,
                          const std::optional<HardState>& hard_state) {
     guarded([&] {
+        check_fits(snapshot, entries);
         if (snapshot) {
-            if (snapshot->meta.index <= snapshot_.meta.index) {
-                throw std::invalid_argument("raft storage: received snapshot at index " +
-                                            std::to_string(snapshot->meta.index) +
-                                            " is not after the current one at " +
-                                            std::to_string(snapshot_.meta.index));
-            }
             const std::string name = write_snapshot_file(dir_, *snapshot, syncer_);
             restart_log_after(*snapshot, name, hard_state.value_or(hard_state_));
             ++stats_.batches;
-        }
-        if (!entries.empty()) {
-            const Index first = entries.front().index;
-            for (std::size_t i = 0; i < entries.size(); ++i) {
-                if (entries[i].index != first + i) {
-                    throw std::invalid_argument(
-                        "raft storage: entries to write are not contiguous");
-                }
-            }
-            if (first <= snapshot_.meta.index || first > last_index() + 1) {
-                throw std::invalid_argument("raft storage: entries starting at index " +
-                                            std::to_string(first) +
-                                            " do not fit a log with snapshot index " +
-                                            std::to_string(snapshot_.meta.index) +
-                                            " and last index " + std::to_string(last_index()));
-            }
         }
         const bool new_hard_state = hard_state && *hard_state != hard_state_;
         if (!entries.empty() || new_hard_state) {
@@ -178,14 +157,38 @@ void FileLogStore::write(const std::optional<Snapshot>& snapshot, const std::vec
     });
 }
 
-void FileLogStore::append_batch(const std::vector<Entry>& entries, const HardState& hard_state) {
+void FileLogStore::check_fits(const std::optional<Snapshot>& snapshot,
+                              const std::vector<Entry>& entries) const {
+    // Checked before anything is written, against the log as it will be after the snapshot.
+    const Index snapshot_index = snapshot ? snapshot->meta.index : snapshot_.meta.index;
+    const Index last = snapshot ? snapshot->meta.index : last_index();
+    if (snapshot && snapshot->meta.index <= snapshot_.meta.index) {
+        throw std::invalid_argument(
+            "raft storage: received snapshot at index " + std::to_string(snapshot->meta.index) +
+            " is not after the current one at " + std::to_string(snapshot_.meta.index));
+    }
+    if (entries.empty()) return;
+    const Index first = entries.front().index;
     std::size_t payload = kBatchHeaderSize;
-    for (const Entry& e : entries)
-        payload += kEntryHeaderSize + e.data.size();
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        if (entries[i].index != first + i) {
+            throw std::invalid_argument("raft storage: entries to write are not contiguous");
+        }
+        payload += kEntryHeaderSize + entries[i].data.size();
+    }
+    if (first <= snapshot_index || first > last + 1) {
+        throw std::invalid_argument(
+            "raft storage: entries starting at index " + std::to_string(first) +
+            " do not fit a log with snapshot index " + std::to_string(snapshot_index) +
+            " and last index " + std::to_string(last));
+    }
     if (payload > kMaxRecordPayload) {
         throw std::invalid_argument("raft storage: a batch of " + std::to_string(payload) +
                                     " bytes is larger than one record may be");
     }
+}
+
+void FileLogStore::append_batch(const std::vector<Entry>& entries, const HardState& hard_state) {
     const std::string record = encode_batch_record(entries, hard_state);
     if (segments_.back().size >= options_.segment_bytes &&
         segments_.back().size > kSegmentHeaderSize) {

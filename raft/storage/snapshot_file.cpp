@@ -80,7 +80,7 @@ std::string write_snapshot_file(const std::string& dir, const Snapshot& snapshot
 }
 
 Snapshot read_snapshot_file(const std::string& path) {
-    const std::string file = read_whole_file(path);
+    std::string file = read_whole_file(path);
     const std::string_view v(file);
     if (v.size() < kManifestFixed + 8) damaged(path, 0, "shorter than a manifest");
     if (v.substr(0, kSnapshotMagic.size()) != kSnapshotMagic) damaged(path, 0, "bad magic");
@@ -113,9 +113,12 @@ Snapshot read_snapshot_file(const std::string& path) {
                 "data is " + std::to_string(v.size() - manifest_size) + " bytes, manifest says " +
                     std::to_string(data_size));
     }
-    const std::string_view data = v.substr(manifest_size);
-    if (checksum64(data) != data_sum) damaged(path, manifest_size, "data checksum mismatch");
-    snap.data = std::make_shared<const std::string>(data);
+    if (checksum64(v.substr(manifest_size)) != data_sum) {
+        damaged(path, manifest_size, "data checksum mismatch");
+    }
+    std::string data = std::move(file);  // no second copy of a possibly large snapshot
+    data.erase(0, manifest_size);
+    snap.data = std::make_shared<const std::string>(std::move(data));
     return snap;
 }
 

@@ -181,7 +181,7 @@ TEST_CASE("a partial last batch is dropped with a warning naming the file and wh
     CHECK(store->restored().entries.back() == make_entries(57, 57, 2).front());
 }
 
-TEST_CASE("zeros after the last batch are free space; a half-written last batch is dropped") {
+TEST_CASE("zeros after the last batch are free space, a half-written last batch is dropped") {
     TempDir dir;
     const auto entries = fill(dir.path());
     const std::string last = segment_paths(dir.path()).back();
@@ -274,7 +274,7 @@ TEST_CASE("a torn header of a just created last segment is repaired") {
     CHECK(store->last_index() == 61);
 }
 
-TEST_CASE("a damaged metadata copy gives way to the other one; both damaged is refused") {
+TEST_CASE("a damaged metadata copy gives way to the other one, both damaged are refused") {
     TempDir dir;
     const auto entries = fill(dir.path());
     {

@@ -221,6 +221,10 @@ TEST_CASE("writes that do not fit the log are refused without touching it") {
     CHECK_THROWS_AS(store->write(std::nullopt, make_entries(3, 4, 2), std::nullopt),
                     std::invalid_argument);
     CHECK_THROWS_AS(store->write(make_snapshot(2, 1, ""), {}, std::nullopt), std::invalid_argument);
+    // A received snapshot with entries that do not follow it: nothing is written.
+    CHECK_THROWS_AS(store->write(make_snapshot(10, 2, ""), make_entries(12, 12, 2), std::nullopt),
+                    std::invalid_argument);
+    CHECK(store->last_index() == 5);
     store->write(std::nullopt, make_entries(6, 6, 1), std::nullopt);
     CHECK(store->last_index() == 6);
     store.reset();
