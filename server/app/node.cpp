@@ -11,10 +11,8 @@
 #include "backend/raft_service.hpp"
 #include "backend/shared_backend_service.hpp"
 #include "backend/standalone_service.hpp"
-#include "server/api/api.hpp"
+#include "server/app/http_frontend.hpp"
 #include "server/app/raft_node.hpp"
-#include "server/http/server.hpp"
-#include "server/metrics/node_metrics.hpp"
 #include "storage_mysql/mysql_driver.hpp"
 #include "storage_sqlite/sqlite_driver.hpp"
 
@@ -212,24 +210,12 @@ int run_node(const backend::Config& config) {
     }
     backend::Service& service = *service_owner;
 
-    metrics::Registry metrics_registry;
-    metrics::NodeMetrics node_metrics(metrics_registry);
-    api::Api api(config, service, &node_metrics);
-    http::ServerOptions http_options;
-    http_options.max_body_bytes = static_cast<std::size_t>(config.http_max_body_bytes);
-    http_options.header_timeout = std::chrono::seconds(config.http_header_timeout_seconds);
-    http_options.body_timeout = std::chrono::seconds(config.http_body_timeout_seconds);
-    http_options.idle_timeout = std::chrono::seconds(config.http_idle_timeout_seconds);
-    http::HttpServer server(http_options, [&api](http::Request request, http::Responder responder) {
-        api.handle(std::move(request), std::move(responder));
-    });
+    HttpFrontend frontend(config, service);
     try {
-        auto listen = config.listen();
-        // The server logs "http: listening on <address>" itself.
-        server.listen(listen.host, listen.port.value_or(3000));
+        frontend.listen();
     } catch (const http::ListenError& e) {
         spdlog::critical("{}", e.what());
-        server.stop();
+        frontend.stop();
         service.stop();
         return 1;
     }
@@ -237,8 +223,7 @@ int run_node(const backend::Config& config) {
     const int exit_status = wait_for_stop(raft_service);
     // A raft leader hands over first, while this node still forwards requests to the new leader.
     if (raft_service && exit_status == 0) raft_service->hand_over(kShutdownHandOver);
-    server.stop();
-    api.stop();
+    frontend.stop();
     service.stop();
     spdlog::info("stopped");
     return exit_status;
