@@ -60,6 +60,8 @@ pid_of() {
     [[ -f "$file" ]] || return 1
     pid=$(cat "$file")
     kill -0 "$pid" 2>/dev/null || return 1
+    # A killed process that nobody reaped yet (a zombie) is not running.
+    [[ "$(ps -o stat= -p "$pid" 2>/dev/null)" != Z* ]] || return 1
     echo "$pid"
 }
 all_apis() {
