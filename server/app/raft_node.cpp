@@ -36,9 +36,11 @@ raft::NodeOptions raft_node_options(const backend::Config& config, std::uint64_t
     t.listen_host = bind.host;
     t.listen_port = bind.port.value_or(static_cast<std::uint16_t>(config.default_raft_port));
 
-    if (config.single_node()) {
+    // A joining node waits to be added by the running cluster: a bootstrap log of its own could
+    // differ from the cluster's first entries.
+    if (!config.raft_join && config.single_node()) {
         o.bootstrap.push_back(peer_of(config.raft_self, config.default_raft_port));
-    } else {
+    } else if (!config.raft_join) {
         for (const auto& m : config.raft_members)
             o.bootstrap.push_back(peer_of(m, config.default_raft_port));
     }

@@ -62,13 +62,17 @@ const TestMariadb* test_mariadb() {
     return db.get();
 }
 
-RaftCluster::RaftCluster(std::vector<Backend> backends, const TestMariadb* db, json extra)
+RaftCluster::RaftCluster(std::vector<Backend> backends, const TestMariadb* db, json extra,
+                         std::size_t initial)
     : backends_(std::move(backends)), db_(db) {
     http_port_ = pick_ports(backends_.size());
     raft_port_ = static_cast<std::uint16_t>(http_port_ + 1);
-    json members = json::array();
-    for (std::size_t i = 0; i < backends_.size(); ++i)
-        members.push_back(identity(i));
+    if (initial == 0) initial = backends_.size();
+    json members = json::array(), everyone = json::array();
+    for (std::size_t i = 0; i < backends_.size(); ++i) {
+        if (i < initial) members.push_back(identity(i));
+        everyone.push_back(identity(i));
+    }
     for (std::size_t i = 0; i < backends_.size(); ++i) {
         dirs_.push_back(std::make_unique<TempDir>());
         const auto& dir = dirs_.back()->path();
@@ -76,7 +80,8 @@ RaftCluster::RaftCluster(std::vector<Backend> backends, const TestMariadb* db, j
             {"RaftEnabled", true},
             {"RaftDataDir", (dir / "raft").string()},
             {"RaftBind", identity(i)},
-            {"RaftNodes", members},
+            {"RaftNodes", i < initial ? members : everyone},
+            {"RaftJoin", i >= initial},
             {"DefaultRaftPort", raft_port_},
             {"ListenAddress", ip(i) + ":" + std::to_string(http_port_)},
             {"LogLevel", "debug"},

@@ -38,9 +38,11 @@ struct Reply {
 class RaftCluster {
   public:
     // One node per entry of `backends`. `db` is needed when any backend is MySQL and must outlive
-    // the cluster. `extra` is merged into every node's configuration.
+    // the cluster. `extra` is merged into every node's configuration. The first `initial` nodes
+    // (all by default) form the cluster (their RaftNodes); the others list every node in
+    // RaftNodes and start with RaftJoin, waiting for raft-add-peer.
     RaftCluster(std::vector<Backend> backends, const TestMariadb* db,
-                nlohmann::json extra = nlohmann::json::object());
+                nlohmann::json extra = nlohmann::json::object(), std::size_t initial = 0);
     ~RaftCluster();
     RaftCluster(const RaftCluster&) = delete;
     RaftCluster& operator=(const RaftCluster&) = delete;
