@@ -8,6 +8,7 @@
 #include "../polling.hpp"
 #include "commands.hpp"
 #include "embed_fixture.hpp"
+#include "server/http/client.hpp"
 
 using namespace orcraft::tests::embed;
 using orcraft::embed::ErrorCode;
@@ -24,9 +25,9 @@ struct Cluster {
     std::vector<std::unique_ptr<EventLog>> logs;
     std::vector<std::unique_ptr<Node>> nodes;
 
-    explicit Cluster(int n) {
+    explicit Cluster(int n, orcraft::embed::NodeOptions options = {}) {
         for (const auto& config : cluster_configs(dir.path(), n)) {
-            nodes.push_back(std::make_unique<Node>(config));
+            nodes.push_back(std::make_unique<Node>(config, options));
             logs.push_back(std::make_unique<EventLog>());
             register_counter_commands(*nodes.back());
             nodes.back()->on_leadership_change(logs.back()->observer());
@@ -180,6 +181,31 @@ TEST_CASE("embed: leadership observers follow the cluster, and a stopping leader
     next.execute(counter_schema());
     next.execute({{"INSERT INTO counters (name, value) VALUES ('a', 0)", {}}});
     CHECK(next.run("add", "a:2").result == "2");
+}
+
+TEST_CASE("embed: embedded raft nodes serve the HTTP API, followers forwarding to the leader",
+          "[embed][raft]") {
+    orcraft::embed::NodeOptions options;
+    options.serve_http = true;
+    Cluster cluster(3, options);
+    Node& leader = cluster.leader();
+    leader.execute(counter_schema());
+    leader.execute({{"INSERT INTO counters (name, value) VALUES ('a', 0)", {}}});
+    leader.run("add", "a:5");
+
+    Node& follower = *cluster.nodes[(cluster.index_of(leader) + 1) % cluster.nodes.size()];
+    const std::string url = follower.http_url();
+    const auto colon = url.rfind(':');
+    orcraft::server::http::HttpClient client(
+        url.substr(7, colon - 7), static_cast<std::uint16_t>(std::stoi(url.substr(colon + 1))));
+    const auto write = client.post("/api/db/execute",
+                                   R"({"statements": ["UPDATE counters SET value = value + 1"]})");
+    CHECK(write.status == 200);
+    const auto read = client.post(
+        "/api/db/query", R"({"statements": ["SELECT value FROM counters"], "level": "weak"})");
+    CHECK(read.status == 200);
+    CHECK(read.body.find("[[6]]") != std::string::npos);
+    CHECK(client.get("/api/leader-check").status == 404);
 }
 
 TEST_CASE("embed: a handler that throws stops every node of the cluster", "[embed][raft]") {
