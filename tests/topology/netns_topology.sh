@@ -44,6 +44,8 @@ hosts=(mariadb node1 node2 node3)
 declare -A address=([mariadb]=172.30.89.10 [node1]=172.30.89.11 [node2]=172.30.89.12 [node3]=172.30.89.13)
 declare -A pid=()
 work=$(mktemp -d /tmp/orcraft-topology-XXXXXX)
+netns_etc_existed=0
+[[ -d /etc/netns ]] && netns_etc_existed=1
 
 cleanup() {
     local status=$?
@@ -69,6 +71,7 @@ cleanup() {
         rm -rf "/etc/netns/$tag-$h"
     done
     ip netns del "$switch" 2>/dev/null
+    [[ $netns_etc_existed -eq 1 ]] || rmdir /etc/netns 2>/dev/null
     rm -rf "$work"
     exit $status
 }
