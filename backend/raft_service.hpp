@@ -99,6 +99,8 @@ class RaftService final : public Service, public RaftControl {
 
     // RaftControl.
     RaftView view() override;
+    // The runtime's counters and state, for metrics.
+    raft::NodeState node_state() const { return node_->state(); }
     void yield_to(const std::string& address, std::function<void(RaftReply)> done) override;
     void yield_by_hint(const std::string& hint, std::function<void(RaftReply)> done) override;
     void add_peer(const std::string& address, std::function<void(RaftReply)> done) override;

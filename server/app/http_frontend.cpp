@@ -1,5 +1,7 @@
 #include "server/app/http_frontend.hpp"
 
+#include "backend/raft_service.hpp"
+
 namespace orcraft::server::app {
 namespace {
 
@@ -20,7 +22,11 @@ HttpFrontend::HttpFrontend(const backend::Config& config, backend::Service& serv
       api_(config, service, &node_metrics_),
       server_(server_options(config), [this](http::Request request, http::Responder responder) {
           api_.handle(std::move(request), std::move(responder));
-      }) {}
+      }) {
+    if (auto* raft = dynamic_cast<backend::RaftService*>(&service)) {
+        raft_metrics_ = metrics::watch_raft(node_metrics_, [raft] { return raft->node_state(); });
+    }
+}
 
 HttpFrontend::~HttpFrontend() {
     stop();

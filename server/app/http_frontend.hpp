@@ -14,6 +14,7 @@
 #include "server/api/api.hpp"
 #include "server/http/server.hpp"
 #include "server/metrics/node_metrics.hpp"
+#include "server/metrics/raft_metrics.hpp"
 #include "server/metrics/registry.hpp"
 
 namespace orcraft::server::app {
@@ -42,6 +43,8 @@ class HttpFrontend {
     metrics::Registry registry_;
     metrics::NodeMetrics node_metrics_;
     api::Api api_;
+    // Feeds the raft runtime's state into the metrics at every scrape (raft mode only).
+    metrics::ScrapeHook raft_metrics_;
     http::HttpServer server_;
 };
 
