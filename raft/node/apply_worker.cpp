@@ -47,8 +47,15 @@ void ApplyWorker::wait_read(Index index, ReadDone done) {
 }
 
 void ApplyWorker::snapshot_now(std::function<void(bool, std::string)> done) {
-    Task t{Task::Kind::kSnapshot, {}, {}, 0, {}, std::move(done)};
-    push(std::move(t));
+    {
+        std::lock_guard lock(mu_);
+        if (!stopping_ && !failed_) {
+            queue_.push_back(Task{Task::Kind::kSnapshot, {}, {}, 0, {}, std::move(done)});
+            cv_.notify_one();
+            return;
+        }
+    }
+    done(false, failed_ ? "state machine failed" : "node stopped");
 }
 
 void ApplyWorker::snapshot_finished(Index index, bool saved) {

@@ -392,7 +392,7 @@ void NodeImpl::propose(std::string data, std::function<void(ProposeOutcome)> don
     }
     {
         std::lock_guard lock(inbox_mu_);
-        if (accepting_ && !stopping_) {
+        if (accepting_) {
             proposals_in_.push_back({std::move(data), std::move(done)});
             uv_async_send(&async_);
             return;
@@ -404,7 +404,7 @@ void NodeImpl::propose(std::string data, std::function<void(ProposeOutcome)> don
 void NodeImpl::read_index(std::function<void(bool, Index, std::string)> done) {
     {
         std::lock_guard lock(inbox_mu_);
-        if (accepting_ && !stopping_) {
+        if (accepting_) {
             reads_in_.push_back(std::move(done));
             uv_async_send(&async_);
             return;
@@ -471,10 +471,6 @@ void NodeImpl::remove_member(NodeId id, Done done) {
 }
 
 void NodeImpl::snapshot_now(Done done) {
-    if (stopping_ || apply_->failed()) {
-        done(false, "node stopped");
-        return;
-    }
     apply_->snapshot_now(std::move(done));
 }
 
