@@ -40,9 +40,9 @@ FileLogStore::FileLogStore(const std::string& dir, const LogStoreOptions& option
         restart_log_after(snapshot_, snapshot_name_, hard_state_);
     }
     spdlog::info(
-        "raft storage: opened {}: snapshot index {} term {}, log {}..{}, term {} vote {} commit {}",
-        dir_, snapshot_.meta.index, snapshot_.meta.term, first_index(), last_index(),
-        hard_state_.term, hard_state_.vote, hard_state_.commit);
+        "raft storage: opened {}: snapshot index {} term {}, log {}, term {} vote {} commit {}",
+        dir_, snapshot_.meta.index, snapshot_.meta.term, describe_log(), hard_state_.term,
+        hard_state_.vote, hard_state_.commit);
 }
 
 void FileLogStore::lock_directory() {
@@ -309,9 +309,9 @@ void FileLogStore::save_snapshot(const Snapshot& snapshot) {
         snapshot_ = snapshot;
         snapshot_name_ = name;
         spdlog::info(
-            "raft storage: {}: snapshot at index {} term {} saved; {} segment(s) deleted, log "
-            "{}..{}",
-            dir_, index, snapshot.meta.term, keep_from, first_index_, last_index_);
+            "raft storage: {}: snapshot at index {} term {} saved; {} segment(s) deleted, "
+            "log {}",
+            dir_, index, snapshot.meta.term, keep_from, describe_log());
     });
 }
 
@@ -328,6 +328,11 @@ void FileLogStore::remove_files(const std::vector<std::string>& paths) {
     for (const std::string& path : paths)
         remove_file(path);
     syncer_.directory(dir_);
+}
+
+std::string FileLogStore::describe_log() const {
+    if (last_index_ < first_index_) return "empty";
+    return fmt::format("{}..{}", first_index_, last_index_);
 }
 
 Index FileLogStore::first_index() const {

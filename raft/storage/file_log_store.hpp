@@ -50,6 +50,7 @@ class FileLogStore final : public LogStore {
                            const HardState& hard_state);
     void store_next_meta(MetaRecord record);
     void remove_files(const std::vector<std::string>& paths);
+    std::string describe_log() const;  // "first..last" or "empty", for logs
     // Throws std::invalid_argument if the arguments of write() do not fit the log.
     void check_fits(const std::optional<Snapshot>& snapshot,
                     const std::vector<Entry>& entries) const;
