@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <set>
 
 #include "backend/command.hpp"
 #include "backend/worker_pool.hpp"
@@ -63,6 +64,7 @@ struct Node::Impl {
 
     std::atomic<Phase> phase{Phase::kNew};
     std::map<std::string, CommandHandler> handlers;  // until start()
+    std::set<std::string> command_names;             // from start() on
 
     std::mutex events_mutex;  // guards observers, last, and the order of posted events
     std::vector<std::shared_ptr<LeadershipObserver>> observers;
@@ -172,8 +174,10 @@ void Node::start() {
     setup.hostname = local_hostname();
     setup.token = random_token(rng);
     setup.random = [rng]() mutable { return rng(); };
-    for (auto& [name, handler] : impl.handlers)
+    for (auto& [name, handler] : impl.handlers) {
+        impl.command_names.insert(name);
         setup.commands.emplace_back(name, adapt_handler(std::move(handler)));
+    }
     impl.handlers.clear();
     setup.on_leadership = [&impl](const Leadership& view) { impl.leadership(view); };
 
@@ -246,6 +250,11 @@ void Node::run_async(const std::string& name, std::string payload,
     }
     if (name == backend::kSqlCommand) {
         done(Error(ErrorCode::kBadRequest, "\"sql\" is not a typed command: use execute()"));
+        return;
+    }
+    // A name no handler knows would only enter the log as a failure on every node.
+    if (impl_->command_names.count(name) == 0) {
+        done(Error(ErrorCode::kBadRequest, "no command named \"" + name + "\" is registered"));
         return;
     }
     auto& service = mode->service();

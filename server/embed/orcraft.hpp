@@ -82,8 +82,9 @@ enum class ErrorCode {
     // The write was not confirmed in time, or the node stopped while waiting: it may still be
     // applied. Re-read before retrying a write that is not idempotent.
     kTimeout,
-    // The node is not running (stopped, or stopped itself after a failure of its disk or
-    // database; status().error says why).
+    // The node is not running: stopped, failed to start, or stopped itself after a failure of
+    // its disk, its database or a command handler (status().error says why). A write that was
+    // in flight when the node stopped may still be applied by the cluster.
     kStopped,
     // The backend database failed while serving a read or a standalone write.
     kBackend,
@@ -266,7 +267,7 @@ class Node {
     // Takes a configuration (load_config_file(), or a Config filled in by the program and
     // finished by backend::finalize_config()). Nothing starts yet.
     explicit Node(Config config, NodeOptions options = {});
-    // Reads the configuration file with load_config_file().
+    // Reads the configuration file with load_config_file() (throws backend::ConfigError).
     explicit Node(const std::filesystem::path& config_file, NodeOptions options = {});
     // Calls stop().
     ~Node();
@@ -283,13 +284,15 @@ class Node {
     // Adds an observer of leadership changes. Observers added before start() see every change,
     // starting with the first one after start() (a single-node cluster or a standalone node
     // becomes the leader at once); one added later first gets the current view. An event comes
-    // whenever is_leader, leader or term changes, and stop() ends with one with is_leader false
-    // if the last one said leader. See the file comment for the thread it runs on.
+    // whenever is_leader, leader or term changes, and stop() ends with one saying is_leader
+    // false and no leader, unless the last one said so already. See the file comment for the
+    // thread observers run on.
     void on_leadership_change(LeadershipObserver observer);
 
     // Opens the backend, starts the raft runtime (raft mode) and the HTTP API (serve_http).
     // Throws Error(kStopped, why) when the node cannot start (data directory, database,
-    // addresses in use, a configuration that cannot work); std::logic_error when called twice.
+    // addresses in use, a configuration that cannot work); such a node stays stopped (make a new
+    // Node to try again). Throws std::logic_error when called a second time.
     void start();
 
     // Writes: validates `batch` (portable SQL, no queries) and applies it in one transaction
@@ -310,8 +313,8 @@ class Node {
 
     // Proposes the typed command `name` with `payload` and returns once it was applied on this
     // node, with what its handler returned. Only the leader proposes: elsewhere kNotLeader
-    // naming the leader (no forwarding). kBadRequest for a name not registered on this node;
-    // kRejected when the handler refused the payload.
+    // naming the leader (no forwarding). kBadRequest for a name not registered on this node
+    // (nothing enters the log); kRejected when the handler refused the payload.
     CommandResult run(const std::string& name, std::string payload);
     void run_async(const std::string& name, std::string payload,
                    std::function<void(Outcome<CommandResult>)> done);

@@ -106,8 +106,11 @@ TEST_CASE("embed: rejected commands and failing statements apply nothing and say
     // ... unless the handler catches it and answers for itself.
     CHECK(node->run("pair-or-note", "p").result == "exists 1");
 
+    // A name no handler knows never enters the log.
+    const auto logged = node->status().applied_index;
     CHECK(error_code([&] { node->run("no-such-command", ""); }) == ErrorCode::kBadRequest);
     CHECK(error_code([&] { node->run("sql", ""); }) == ErrorCode::kBadRequest);
+    CHECK(node->status().applied_index == logged);
 
     try {
         node->execute({{"INSERT INTO counters (name, value) VALUES ('c', 1)", {}},
