@@ -158,7 +158,7 @@ TEST_CASE("a restarted cluster keeps its log and rebuilds its state machines", "
     REQUIRE(converged(c, expected));
 }
 
-TEST_CASE("snapshots compact the log; a wiped member and a new member catch up from one",
+TEST_CASE("snapshots compact the log, and a wiped member and a new member catch up from one",
           "[raft_node]") {
     LocalCluster c(4, 3);
     c.tweak = [](NodeOptions& o) {

@@ -13,7 +13,7 @@ using namespace orcraft::raft::testing;
 using orcraft::tests::eventually;
 using namespace std::chrono_literals;
 
-TEST_CASE("partition: a cut-off leader steps down and refuses writes; the majority carries on",
+TEST_CASE("partition: a cut-off leader steps down and refuses writes, the majority carries on",
           "[raft_node][process][netns]") {
     std::string why_not;
     auto lab = NetnsLab::create(3, why_not);
