@@ -71,32 +71,8 @@ class Replay {
     std::vector<Entry> entries_;
 };
 
-}  // namespace
-
-Recovered recover(const std::string& dir) {
-    Recovered r;
-    std::map<std::uint64_t, std::string> segment_names;
-    std::vector<std::string> snapshot_names;
-    for (const std::string& name : list_files(dir)) {
-        if (name.ends_with(".tmp")) {
-            r.leftovers.push_back(join_path(dir, name));
-        } else if (const auto seq = parse_segment_file_name(name)) {
-            segment_names.emplace(*seq, name);
-        } else if (parse_snapshot_file_name(name)) {
-            snapshot_names.push_back(name);
-        }
-    }
-
-    auto meta = load_meta(dir);
-    if (!meta) {
-        if (!segment_names.empty() || !snapshot_names.empty()) {
-            refuse("metadata files " + join_path(dir, "meta.1") + " and " +
-                   join_path(dir, "meta.2") + " are missing but log files exist");
-        }
-        r.fresh = true;
-        return r;
-    }
-    r.meta = *meta;
+void recover_log(const std::string& dir, const std::map<std::uint64_t, std::string>& segment_names,
+                 const std::vector<std::string>& snapshot_names, Recovered& r) {
     const MetaRecord& m = r.meta.record;
 
     // The snapshot the metadata names; any other snapshot file is left over from an
@@ -187,6 +163,44 @@ Recovered recover(const std::string& dir) {
         r.log_behind_snapshot = true;
     }
     r.hard_state.commit = std::max(r.hard_state.commit, snap);
+}
+
+}  // namespace
+
+Recovered recover(const std::string& dir) {
+    Recovered r;
+    std::map<std::uint64_t, std::string> segment_names;
+    std::vector<std::string> snapshot_names;
+    for (const std::string& name : list_files(dir)) {
+        if (name.ends_with(".tmp")) {
+            r.leftovers.push_back(join_path(dir, name));
+        } else if (const auto seq = parse_segment_file_name(name)) {
+            segment_names.emplace(*seq, name);
+        } else if (parse_snapshot_file_name(name)) {
+            snapshot_names.push_back(name);
+        }
+    }
+
+    auto meta = load_meta(dir);
+    if (!meta) {
+        if (!segment_names.empty() || !snapshot_names.empty()) {
+            refuse("metadata files " + join_path(dir, "meta.1") + " and " +
+                   join_path(dir, "meta.2") + " are missing but log files exist");
+        }
+        r.fresh = true;
+        return r;
+    }
+    r.meta = *meta;
+    try {
+        recover_log(dir, segment_names, snapshot_names, r);
+    } catch (const StorageError& e) {
+        // Damage found while using the older metadata copy is best read with the reason why
+        // the newer one was not used.
+        if (!r.meta.damaged_other) throw;
+        throw StorageError(std::string(e.what()) + " (state read from " +
+                           join_path(dir, kMetaFileNames[r.meta.slot]) +
+                           " because of the unusable copy " + *r.meta.damaged_other + ")");
+    }
     return r;
 }
 
