@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <stdexcept>
+#include <thread>
 
 #include "polling.hpp"
 #include "ports.hpp"
@@ -112,6 +113,39 @@ ProposeOutcome LocalCluster::propose(int i, const std::string& data,
         FAIL("propose did not complete within " << deadline.count() << " ms");
     }
     return f.get();
+}
+
+ProposeOutcome LocalCluster::try_propose_via_leader(const std::string& data,
+                                                    std::chrono::milliseconds deadline) {
+    const auto until = std::chrono::steady_clock::now() + deadline;
+    while (std::chrono::steady_clock::now() < until) {
+        int leader = agreed_leader();
+        if (leader == -1) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+            continue;
+        }
+        auto p = std::make_shared<std::promise<ProposeOutcome>>();
+        auto f = p->get_future();
+        member(leader).node->propose(data, [p](ProposeOutcome o) { p->set_value(std::move(o)); });
+        ProposeOutcome out = f.get();  // always answered: applied, failed, or timed out
+        if (out.error != ProposeError::kNotLeader && out.error != ProposeError::kRejected &&
+            out.error != ProposeError::kLeadershipLost) {
+            return out;
+        }
+    }
+    ProposeOutcome out;
+    out.error = ProposeError::kTimeout;
+    out.message = "no leader took it";
+    return out;
+}
+
+ProposeOutcome LocalCluster::propose_via_leader(const std::string& data,
+                                                std::chrono::milliseconds deadline) {
+    ProposeOutcome out = try_propose_via_leader(data, deadline);
+    if (out.error != ProposeError::kNone) {
+        FAIL("propose " << data << ": " << to_string(out.error) << ": " << out.message);
+    }
+    return out;
 }
 
 std::pair<bool, std::string> LocalCluster::read(int i) {

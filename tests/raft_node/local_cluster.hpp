@@ -47,6 +47,15 @@ class LocalCluster {
 
     ProposeOutcome propose(int i, const std::string& data,
                            std::chrono::milliseconds deadline = std::chrono::seconds(10));
+    // Proposes through whichever member leads, again after kNotLeader, kRejected or
+    // kLeadershipLost (the entry did not commit); a leader may change under a loaded machine.
+    // Fails the test on kTimeout (outcome unknown) or after `deadline`.
+    ProposeOutcome propose_via_leader(
+        const std::string& data, std::chrono::milliseconds deadline = std::chrono::seconds(20));
+    // The same without test assertions (safe on any thread): the first outcome that is not
+    // worth retrying, or kTimeout after `deadline`.
+    ProposeOutcome try_propose_via_leader(const std::string& data,
+                                          std::chrono::milliseconds deadline);
     // read_index on member i: (ok, index or error).
     std::pair<bool, std::string> read(int i);
 

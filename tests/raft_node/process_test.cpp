@@ -83,7 +83,9 @@ TEST_CASE("process: a member whose directory was wiped rejoins through a snapsho
 
 TEST_CASE("process: SIGTERM on the leader moves leadership before the process exits",
           "[raft_node][process]") {
-    ProcessCluster c({});
+    ProcessClusterOptions o;
+    o.extra_args = {"--election-ticks", "100"};  // an election would take 1-2 s
+    ProcessCluster c(o);
     c.start_all();
     const int leader = wait_agreed_leader(c, 10s);
     UniqueWriter writer(c, "t");
@@ -93,10 +95,10 @@ TEST_CASE("process: SIGTERM on the leader moves leadership before the process ex
     c.signal(leader, SIGTERM);
     REQUIRE(c.wait_exit(leader, 5s));
     const auto exited = std::chrono::steady_clock::now();
-    // Another member leads at once: nobody had to wait for an election timeout (300 ms).
+    // Another member leads at once: nobody had to wait for an election timeout (1 s).
     int next = -1;
     REQUIRE(eventually(
-        200ms, [&] { return (next = c.some_leader()) != -1 && next != leader; }, 5ms));
+        700ms, [&] { return (next = c.some_leader()) != -1 && next != leader; }, 5ms));
     WARN("SIGTERM -> process exited after "
          << std::chrono::duration_cast<std::chrono::milliseconds>(exited - sent).count()
          << " ms, new leader " << c.identity(next));
