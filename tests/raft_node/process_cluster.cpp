@@ -271,6 +271,8 @@ std::string ProcessCluster::log_tail(int i, int lines) const {
 
 UniqueWriter::UniqueWriter(ProcessCluster& cluster, std::string prefix)
     : cluster_(cluster), prefix_(std::move(prefix)) {
+    for (int i = 0; i < cluster_.size(); ++i)
+        clients_.push_back(std::make_unique<ControlClient>(cluster_.dir(i) + "/control.sock"));
     thread_ = std::thread([this] { run(); });
 }
 
@@ -303,7 +305,8 @@ void UniqueWriter::run() {
             continue;
         }
         const std::string value = prefix_ + "-" + std::to_string(n++);
-        auto answer = cluster_.request(target, "propose " + value, Millis(3000));
+        auto answer =
+            clients_[static_cast<std::size_t>(target)]->request("propose " + value, Millis(3000));
         if (answer && answer->rfind("ok ", 0) == 0) {
             std::lock_guard lock(mu_);
             acked_.push_back(value);

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -116,6 +117,9 @@ class UniqueWriter {
     void run();
     ProcessCluster& cluster_;
     std::string prefix_;
+    // Connections of its own, so that a proposal waiting on a cut-off node never holds up the
+    // test's own requests.
+    std::vector<std::unique_ptr<ControlClient>> clients_;
     std::atomic<bool> stop_{false};
     std::mutex mu_;
     std::vector<std::string> acked_;
