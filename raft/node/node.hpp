@@ -34,8 +34,11 @@ namespace orcraft::raft {
 struct NodeOptions {
     std::string data_dir;        // RaftDataDir (must exist)
     TransportOptions transport;  // self, identity, http url, listen address, cluster name
-    // The initial voters (including self) used when the data directory holds no state yet.
-    // Empty for a node that waits to be added by an existing cluster.
+    // The initial voters (including self) used when the data directory holds no state yet:
+    // the node then writes the cluster's first log entries (the members and the configuration,
+    // derived from the sorted identities only). The list must be the same on every initial
+    // member. A node that joins an existing cluster must start with an empty list and wait to
+    // be added (add_voter on the leader); ids left 0 are filled in with node_id_for(identity).
     std::vector<PeerAddress> bootstrap;
     int tick_ms = 10;  // one core tick
     Config core;       // election/heartbeat ticks, flow control (id, seed are set)
@@ -112,11 +115,13 @@ class Node {
     virtual ~Node() = default;
 
     // Appends `data` as a normal entry. `done` is called once: after the entry was applied on
-    // this node (with apply()'s result), or with an error.
+    // this node (with apply()'s result), or with an error. Bytes that start with the runtime's
+    // member-record prefix (see address_book.hpp) are refused with kRejected.
     virtual void propose(std::string data, std::function<void(ProposeOutcome)> done) = 0;
     // A linearizable read point: `done(true, index)` once this node applied an index at which
     // a read reflects every write acknowledged before the call; `done(false, reason)` if leadership
-    // could not be confirmed in time.
+    // could not be confirmed within read_timeout_ms, or the leader changed meanwhile (retry).
+    // Reads that arrive together share one confirmation round.
     virtual void read_index(std::function<void(bool ok, Index index, std::string error)> done) = 0;
     // Hands leadership to `to` (0: the most up-to-date other voter). `done(ok, message)` runs
     // when this node is no longer leader, or when the transfer failed.
@@ -127,7 +132,8 @@ class Node {
     virtual void remove_member(NodeId id, std::function<void(bool, std::string)> done) = 0;
     // Takes a snapshot now (raft-snapshot). done(ok, message).
     virtual void snapshot_now(std::function<void(bool, std::string)> done) = 0;
-    // Called on the loop thread whenever the role, the term or the known leader changes.
+    // Called on the loop thread whenever the role, the term, the known leader or the
+    // configuration changes, and when the node stops itself after a failure.
     virtual void on_state_change(std::function<void(const NodeState&)> observer) = 0;
 
     virtual NodeState state() const = 0;
