@@ -1028,6 +1028,16 @@ Ready Core::ready() {
     return rd;
 }
 
+std::vector<Message> Core::take_early_messages() {
+    if (need_bcast_ && role_ == Role::kLeader) {
+        bcast_append();
+        need_bcast_ = false;
+    }
+    std::vector<Message> out = std::move(early_msgs_);
+    early_msgs_.clear();
+    return out;
+}
+
 void Core::advance() {
     if (!ready_outstanding_) return;
     ready_outstanding_ = false;

@@ -298,6 +298,12 @@ SimNode* Simulation::random_up(bool allow_paused) {
 }
 
 void Simulation::pump(SimNode& n) {
+    if (n.up && n.disk_busy) {
+        // A leader replicates and heartbeats while its disk is busy (as the node runtime does).
+        for (const Message& m : n.core->take_early_messages())
+            send(m);
+        return;
+    }
     while (n.up && !n.disk_busy && n.core->has_ready()) {
         Ready rd = n.core->ready();
         for (const Message& m : rd.early_messages)

@@ -89,3 +89,50 @@ TEST_CASE("a member that lost its acknowledged log is caught up again (through a
     REQUIRE(c.core(3).commit() == c.core(1).commit());
     REQUIRE(c.node(3).applied.back().data == "later");
 }
+
+TEST_CASE("take_early_messages: a leader replicates while its own write is outstanding",
+          "[raft][replication][runtime]") {
+    Cluster c(3);
+    c.elect(1);
+    c.propose("a");
+    Core& leader = c.core(1);
+    REQUIRE(leader.propose("x").status == Status::kOk);
+    Ready outstanding = leader.ready();  // the runtime is persisting this one
+    REQUIRE(outstanding.entries.size() == 1);
+    const ProposeResult y = leader.propose("y");
+    REQUIRE(y.status == Status::kOk);
+    REQUIRE_FALSE(leader.has_ready());  // one Ready at a time...
+    // ...but the replication of "y" (and heartbeats) need not wait for the disk.
+    std::vector<Message> early = leader.take_early_messages();
+    int appends_of_y = 0;
+    for (const Message& m : early) {
+        if (m.type == MessageType::kAppend && !m.entries.empty() && m.entries.back().data == "y")
+            ++appends_of_y;
+    }
+    REQUIRE(appends_of_y == 2);
+    REQUIRE(leader.take_early_messages().empty());  // handed out once
+
+    for (const Message& m : outstanding.early_messages)
+        c.in_flight().push_back(m);
+    for (const Message& m : early)
+        c.in_flight().push_back(m);
+    c.stabilize();
+    // The followers' acknowledgements alone commit "y" while the leader's write is pending.
+    REQUIRE(leader.commit() == y.index);
+
+    // The leader's write completes.
+    TestNode& t = c.node(1);
+    for (const Entry& e : outstanding.entries)
+        t.log.push_back(e);
+    if (outstanding.hard_state) t.hs = *outstanding.hard_state;
+    for (const Message& m : outstanding.messages)
+        c.in_flight().push_back(m);
+    leader.advance();
+    c.process(1);
+    c.stabilize();
+    for (NodeId id : {1, 2, 3}) {
+        REQUIRE(c.core(id).commit() == y.index);
+        REQUIRE(c.node(id).applied.back().data == "y");
+    }
+    REQUIRE(t.log.back().data == "y");
+}
