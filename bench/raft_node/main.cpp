@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -149,11 +150,26 @@ int load(int clients, int seconds, bool sync) {
     for (auto& l : latencies)
         all.insert(all.end(), l.begin(), l.end());
     std::printf(
-        "clients=%d seconds=%.1f sync=%s writes=%zu errors=%llu throughput=%.0f/s "
+        "clients=%d seconds=%.1f sync=%s writes=%zu errors=%llu terms=%s..%s throughput=%.0f/s "
         "p50=%.3fms p90=%.3fms p99=%.3fms\n",
         clients, elapsed, sync ? "on" : "off", all.size(),
-        static_cast<unsigned long long>(errors.load()), static_cast<double>(all.size()) / elapsed,
-        percentile(all, 0.5), percentile(all, 0.9), percentile(all, 0.99));
+        static_cast<unsigned long long>(errors.load()),
+        before[static_cast<std::size_t>(leader)]["term"].c_str(), c.state(leader)["term"].c_str(),
+        static_cast<double>(all.size()) / elapsed, percentile(all, 0.5), percentile(all, 0.9),
+        percentile(all, 0.99));
+    if (errors > 0) {
+        // Leadership changed during the run: show the nodes' leadership log lines.
+        for (int i = 0; i < c.size(); ++i) {
+            std::istringstream lines(c.log_tail(i, 400));
+            std::string line;
+            while (std::getline(lines, line)) {
+                if (line.find("leader") != std::string::npos ||
+                    line.find("stepping") != std::string::npos) {
+                    std::printf("  node %d log: %s\n", i, line.c_str());
+                }
+            }
+        }
+    }
     for (int i = 0; i < c.size(); ++i) {
         auto s = c.state(i);
         const auto b = before[static_cast<std::size_t>(i)];
@@ -162,9 +178,10 @@ int load(int clients, int seconds, bool sync) {
         const double batches = static_cast<double>(field(s, "batches") - field(b, "batches"));
         std::printf(
             "  node %d (%s%s): fsyncs=%.0f disk_batches=%.0f committed=%.0f "
-            "fsyncs_per_entry=%.3f\n",
+            "fsyncs_per_entry=%.3f snapshots_taken=%s snapshots_installed=%s\n",
             i, c.identity(i).c_str(), i == leader ? ", leader" : "", syncs, batches, entries,
-            entries > 0 ? syncs / entries : 0.0);
+            entries > 0 ? syncs / entries : 0.0, s["snapshots_taken"].c_str(),
+            s["snapshots_installed"].c_str());
     }
     return 0;
 }

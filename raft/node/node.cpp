@@ -608,6 +608,11 @@ void NodeImpl::on_tick() {
 void NodeImpl::pump() {
     if (in_pump_ || halted_ || stopping_) return;
     in_pump_ = true;
+    if (writing_) {
+        // A leader's heartbeats and appends of new entries need not wait for our own fsync.
+        for (Message& m : core_->take_early_messages())
+            transport_->send(std::move(m));
+    }
     while (!writing_ && core_->has_ready()) {
         Ready rd = core_->ready();
         // 1. Replication first: followers write while we write.
