@@ -645,11 +645,17 @@ void Core::handle_snapshot_resp(const Message& m) {
 void Core::send(Message m) {
     m.from = cfg_.id;
     if (m.term == 0) m.term = term_;
-    const bool early = role_ == Role::kLeader &&
-                       (m.type == MessageType::kAppend || m.type == MessageType::kHeartbeat ||
-                        m.type == MessageType::kSnapshot || m.type == MessageType::kTimeoutNow ||
-                        m.type == MessageType::kReadIndexResp);
-    (early ? early_msgs_ : msgs_).push_back(std::move(m));
+    const bool leader_traffic =
+        role_ == Role::kLeader &&
+        (m.type == MessageType::kAppend || m.type == MessageType::kHeartbeat ||
+         m.type == MessageType::kSnapshot || m.type == MessageType::kTimeoutNow ||
+         m.type == MessageType::kReadIndexResp);
+    // A heartbeat answer reports only the term (and echoes the read round). Once the term is
+    // durable it promises nothing the disk has yet to hold, so it need not wait for the Ready
+    // being persisted: a member with a slow disk still tells the leader it is alive.
+    const bool heartbeat_answer =
+        m.type == MessageType::kHeartbeatResp && durable_hard_state_.term == term_;
+    (leader_traffic || heartbeat_answer ? early_msgs_ : msgs_).push_back(std::move(m));
 }
 
 void Core::bcast_append() {

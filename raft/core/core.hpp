@@ -110,12 +110,12 @@ class Core {
 
     bool has_ready() const;
     Ready ready();
-    // The leader's replication messages produced since the last ready() (appends, including
-    // ones carrying entries proposed since then; heartbeats; snapshot chunks; TimeoutNow;
-    // read-index answers), for a runtime that sends them while a Ready is being persisted, so
-    // that a slow fsync delays neither heartbeats nor the replication of new entries. They depend
-    // on nothing this node has yet to persist, exactly like Ready::early_messages. Empty unless
-    // this node leads (or led when they were produced).
+    // The early messages produced since the last ready(): a leader's replication traffic
+    // (appends, including ones carrying entries proposed since then; heartbeats; snapshot chunks;
+    // TimeoutNow; read-index answers) and a member's heartbeat answers once its term is durable.
+    // For a runtime that sends them while a Ready is being persisted, so that a slow fsync
+    // delays neither heartbeats, nor their answers, nor the replication of new entries. They
+    // depend on nothing this node has yet to persist, exactly like Ready::early_messages.
     std::vector<Message> take_early_messages();
     // Reports that the last Ready was fully processed (persisted, sent, applied).
     void advance();

@@ -22,8 +22,9 @@ struct ReadState {
 //
 //  1. Send `early_messages` at once, even before anything below is durable. They are a
 //     leader's replication traffic (appends, heartbeats, snapshot chunks, TimeoutNow, read
-//     index answers); they never depend on the leader's own disk, because the leader counts
-//     its own log towards a commit only once advance() reported it durable.
+//     index answers), which never depends on the leader's own disk because the leader counts
+//     its own log towards a commit only once advance() reported it durable, and a member's
+//     heartbeat answers, which report only a term that is already durable.
 //  2. Make durable, atomically or in this order: `snapshot` (it replaces the whole log and the
 //     state machine's content), then `entries` (entries.front().index may be at or below the
 //     durable last index: the durable log is truncated from there before appending), then

@@ -136,3 +136,50 @@ TEST_CASE("take_early_messages: a leader replicates while its own write is outst
     }
     REQUIRE(t.log.back().data == "y");
 }
+
+TEST_CASE(
+    "take_early_messages: a member answers heartbeats while its write is outstanding, "
+    "once its term is durable",
+    "[raft][replication][runtime]") {
+    Cluster c(3);
+    c.elect(1);
+    c.propose("a");
+    // Node 2 takes a Ready (an append) and is slow to persist it.
+    REQUIRE(c.core(1).propose("b").status == Status::kOk);
+    c.process(1);
+    auto& flight = c.in_flight();
+    std::vector<Message> to2;
+    for (auto it = flight.begin(); it != flight.end();) {
+        if (it->to == 2) {
+            to2.push_back(*it);
+            it = flight.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    for (const Message& m : to2)
+        c.core(2).step(m);
+    Ready slow = c.core(2).ready();
+    REQUIRE_FALSE(slow.entries.empty());
+    // A heartbeat arrives meanwhile: the answer need not wait for the write.
+    Message hb;
+    hb.type = MessageType::kHeartbeat;
+    hb.from = 1;
+    hb.to = 2;
+    hb.term = c.core(1).term();
+    hb.read_seq = 7;
+    c.core(2).step(hb);
+    auto early = c.core(2).take_early_messages();
+    REQUIRE(early.size() == 1);
+    REQUIRE(early[0].type == MessageType::kHeartbeatResp);
+    REQUIRE(early[0].read_seq == 7);
+    // The append acknowledgement still waits for the write.
+    for (const Message& m : slow.early_messages)
+        REQUIRE(m.type != MessageType::kAppendResp);
+
+    // A heartbeat of a newer term: the member must persist the term before it answers.
+    hb.term += 1;
+    c.core(2).step(hb);
+    REQUIRE(c.core(2).term() == hb.term);
+    REQUIRE(c.core(2).take_early_messages().empty());
+}
