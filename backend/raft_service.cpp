@@ -274,7 +274,9 @@ RaftView RaftService::view() {
     v.leader = s.leader_identity;
     v.leader_url = s.leader_http_url;
     v.is_leader = !stopped_ && s.role == raft::Role::kLeader;
-    v.healthy = !stopped_ &&
+    // A runtime that stopped itself after a disk or backend failure is never healthy, whatever
+    // role it last had.
+    v.healthy = !stopped_ && s.error.empty() &&
                 (v.is_leader || (s.role == raft::Role::kFollower && s.leader != raft::kNoNode));
     v.is_voter = is_voter(s, s.id);
     for (const auto* list : {&s.voters, &s.learners})

@@ -149,6 +149,10 @@ void block_stop_signals() {
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    // A write to a socket whose peer has gone (an HTTP client, a raft peer killed mid-write)
+    // raises SIGPIPE, whose default action ends the process. Blocked in every thread, it stays
+    // pending and the write fails with EPIPE, which the writer handles as a lost connection.
+    sigaddset(&set, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 

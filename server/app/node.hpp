@@ -21,7 +21,8 @@ std::unique_ptr<backend::Driver> open_driver(const backend::Config& config);
 int run_node(const backend::Config& config);
 
 // Blocks SIGINT and SIGTERM in the calling thread, so that threads started afterwards inherit
-// the mask and run_node() can wait for them with sigwait().
+// the mask and run_node() can wait for them with sigwait(); and SIGPIPE, so that a write to a
+// vanished peer fails with EPIPE instead of ending the process.
 void block_stop_signals();
 
 }  // namespace orcraft::server::app

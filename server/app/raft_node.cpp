@@ -107,6 +107,12 @@ std::unique_ptr<backend::RaftService> start_raft_service(
         options.transport.identity, options.transport.self, driver->kind(),
         options.bootstrap.size(), options.transport.listen_host, options.transport.listen_port,
         options.transport.http_url);
+    if (options.transport.http_url.ends_with(":0")) {
+        spdlog::warn(
+            "raft: this node's leader URL {} has port 0 (ListenAddress asks for any free "
+            "port): followers cannot forward requests to it; set HTTPAdvertise",
+            options.transport.http_url);
+    }
     std::unique_ptr<raft::Node> node;
     try {
         node = raft::Node::start(options, state_machine);

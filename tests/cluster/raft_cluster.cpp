@@ -56,6 +56,17 @@ std::vector<Backend> three(const std::string& kind) {
     return {Backend::Sqlite, Backend::Mysql, Backend::Sqlite};
 }
 
+void finish_cleanly(RaftCluster& cluster) {
+    const auto invalid = cluster.invalid_answers();
+    for (const auto& a : invalid)
+        UNSCOPED_INFO("not JSON: " << a);
+    CHECK(invalid.empty());
+    const auto problems = cluster.stop_all();
+    for (const auto& p : problems)
+        UNSCOPED_INFO(p);
+    CHECK(problems.empty());
+}
+
 const TestMariadb* test_mariadb() {
     if (std::getenv("ORCRAFT_TEST_SKIP_MYSQL")) return nullptr;
     static std::unique_ptr<TestMariadb> db = TestMariadb::shared_or_private();
@@ -148,6 +159,24 @@ void RaftCluster::wipe(std::size_t i) {
     for (const char* f : {"data.db", "data.db-wal", "data.db-shm"})
         fs::remove(dir / f);
     if (!databases_[i].empty()) db_->drop_database(databases_[i]);
+}
+
+std::vector<std::string> RaftCluster::stop_all() {
+    std::vector<std::string> problems;
+    for (std::size_t i = 0; i < size(); ++i) {
+        if (running(i)) nodes_[i]->signal(SIGTERM);
+    }
+    for (std::size_t i = 0; i < size(); ++i) {
+        if (!running(i)) continue;
+        const int status = nodes_[i]->wait_exit(30s);
+        if (status != 0) {
+            const auto log = nodes_[i]->log();
+            problems.push_back("node " + std::to_string(i) + " exited with status " +
+                               std::to_string(status) + "; log tail:\n" +
+                               log.substr(log.size() > 4000 ? log.size() - 4000 : 0));
+        }
+    }
+    return problems;
 }
 
 Reply RaftCluster::record(std::size_t i, const std::string& what, Reply r) const {

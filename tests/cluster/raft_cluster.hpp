@@ -87,6 +87,10 @@ class RaftCluster {
     // raft-status AppliedIndex of node i (0 when it does not answer).
     std::uint64_t applied(std::size_t i) const;
 
+    // Stops every running node with SIGTERM and returns what went wrong: a node that did not
+    // exit with status 0 (a sanitizer report, a crash at shutdown), with its log's tail.
+    std::vector<std::string> stop_all();
+
     // Answers that were not valid JSON: "node N GET path -> status: body".
     std::vector<std::string> invalid_answers() const { return *invalid_; }
 
@@ -103,6 +107,10 @@ class RaftCluster {
     std::shared_ptr<std::vector<std::string>> invalid_ =
         std::make_shared<std::vector<std::string>>();
 };
+
+// The end of every scenario: every answer was valid JSON, and every node still running stops
+// cleanly on SIGTERM (exit status 0: no sanitizer report, no crash at shutdown). Catch checks.
+void finish_cleanly(RaftCluster& cluster);
 
 // The backends of a three-node cluster by name: "sqlite", "mysql" or "mixed" (SQLite, MySQL,
 // SQLite).
