@@ -147,19 +147,22 @@ void basic_scenario(const std::string& kind) {
 
 }  // namespace
 
-TEST_CASE("three SQLite nodes elect one leader; every node serves the API", "[cluster]") {
+TEST_CASE("cluster: three SQLite nodes elect one leader and every node serves the API",
+          "[cluster]") {
     basic_scenario("sqlite");
 }
 
-TEST_CASE("three MySQL nodes elect one leader; every node serves the API", "[cluster][mysql]") {
+TEST_CASE("cluster: three MySQL nodes elect one leader and every node serves the API",
+          "[cluster][mysql]") {
     if (have_backend("mysql")) basic_scenario("mysql");
 }
 
-TEST_CASE("a mixed SQLite/MySQL cluster applies the same rows everywhere", "[cluster][mysql]") {
+TEST_CASE("cluster: a mixed SQLite/MySQL cluster applies the same rows everywhere",
+          "[cluster][mysql]") {
     if (have_backend("mixed")) basic_scenario("mixed");
 }
 
-TEST_CASE("leadership moves by raft-yield and raft-yield-hint and reelect", "[cluster]") {
+TEST_CASE("cluster: leadership moves by raft-yield and raft-yield-hint and reelect", "[cluster]") {
     RaftCluster c(three("sqlite"), nullptr);
     c.start_all();
     auto leader = c.wait_leader();
@@ -198,7 +201,8 @@ TEST_CASE("leadership moves by raft-yield and raft-yield-hint and reelect", "[cl
     finish_cleanly(c);
 }
 
-TEST_CASE("a minority answers writes with 503 and reports unhealthy; it rejoins", "[cluster]") {
+TEST_CASE("cluster: a minority answers writes with 503 and reports unhealthy and rejoins later",
+          "[cluster]") {
     RaftCluster c(three("sqlite"), nullptr);
     c.start_all();
     auto leader = c.wait_leader();
@@ -245,7 +249,8 @@ TEST_CASE("a minority answers writes with 503 and reports unhealthy; it rejoins"
     finish_cleanly(c);
 }
 
-TEST_CASE("a follower forwards with credentials kept and relays long answers whole", "[cluster]") {
+TEST_CASE("cluster: a follower forwards with credentials kept and relays long answers whole",
+          "[cluster]") {
     RaftCluster c(three("sqlite"), nullptr,
                   {{"AuthenticationMethod", "basic"},
                    {"HTTPAuthUser", "orc"},

@@ -154,11 +154,12 @@ void kill_leader_under_load(const std::string& kind) {
 
 }  // namespace
 
-TEST_CASE("kill -9 of the leader under load loses no acknowledged write (SQLite)", "[cluster]") {
+TEST_CASE("cluster: kill -9 of the leader under load loses no acknowledged write (SQLite)",
+          "[cluster]") {
     kill_leader_under_load("sqlite");
 }
 
-TEST_CASE("kill -9 of the leader under load loses no acknowledged write (MySQL)",
+TEST_CASE("cluster: kill -9 of the leader under load loses no acknowledged write (MySQL)",
           "[cluster][mysql]") {
     if (test_mariadb())
         kill_leader_under_load("mysql");
@@ -166,7 +167,7 @@ TEST_CASE("kill -9 of the leader under load loses no acknowledged write (MySQL)"
         WARN("skipped: ORCRAFT_TEST_SKIP_MYSQL is set");
 }
 
-TEST_CASE("kill -9 of the leader under load loses no acknowledged write (mixed)",
+TEST_CASE("cluster: kill -9 of the leader under load loses no acknowledged write (mixed)",
           "[cluster][mysql]") {
     if (test_mariadb())
         kill_leader_under_load("mixed");
@@ -174,7 +175,7 @@ TEST_CASE("kill -9 of the leader under load loses no acknowledged write (mixed)"
         WARN("skipped: ORCRAFT_TEST_SKIP_MYSQL is set");
 }
 
-TEST_CASE("a stopped follower catches up; SIGTERM on the leader hands leadership over",
+TEST_CASE("cluster: a stopped follower catches up and SIGTERM on the leader hands leadership over",
           "[cluster]") {
     RaftCluster c(three("sqlite"), nullptr);
     c.start_all();
@@ -205,7 +206,7 @@ TEST_CASE("a stopped follower catches up; SIGTERM on the leader hands leadership
     finish_cleanly(c);
 }
 
-TEST_CASE("a wiped node rejoins through a snapshot taken on a node with the other backend",
+TEST_CASE("cluster: a wiped node rejoins through a snapshot taken on a node with the other backend",
           "[cluster][mysql]") {
     if (!test_mariadb()) {
         WARN("skipped: ORCRAFT_TEST_SKIP_MYSQL is set");

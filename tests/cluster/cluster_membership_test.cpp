@@ -22,7 +22,8 @@ bool lists(const Reply& peers, const std::string& identity) {
 
 }  // namespace
 
-TEST_CASE("a node is added with raft-add-peer and removed with raft-remove-peer", "[cluster]") {
+TEST_CASE("cluster: a node is added with raft-add-peer and removed with raft-remove-peer",
+          "[cluster]") {
     RaftCluster c({Backend::Sqlite, Backend::Sqlite, Backend::Sqlite, Backend::Sqlite}, nullptr,
                   json::object(), 3);
     for (std::size_t i = 0; i < 3; ++i)

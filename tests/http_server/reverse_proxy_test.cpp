@@ -106,7 +106,7 @@ std::string read_request(int fd) {
 
 }  // namespace
 
-TEST_CASE("proxy: relays method, target, body and headers both ways", "[proxy]") {
+TEST_CASE("proxy: relays method and target and body and headers both ways", "[proxy]") {
     std::mutex mu;
     Request seen;
     TestServer upstream([&](Request req, Responder r) {
@@ -163,7 +163,7 @@ TEST_CASE("proxy: reuses a kept upstream connection for the next request", "[pro
     CHECK(ports[1] == ports[2]);
 }
 
-TEST_CASE("proxy: a long answer is streamed whole; a short one keeps its length", "[proxy]") {
+TEST_CASE("proxy: a long answer is streamed whole and a short one keeps its length", "[proxy]") {
     const std::string big(3u << 20, 'z');
     TestServer upstream([&](Request req, Responder r) {
         Response resp;

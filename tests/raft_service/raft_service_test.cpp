@@ -301,7 +301,8 @@ TEST_CASE("raft_service: view and status report the raft state", "[raft_service]
     CHECK(f.service->view().state == "Shutdown");
 }
 
-TEST_CASE("raft_service: yield, reelect, membership and snapshot operations", "[raft_service]") {
+TEST_CASE("raft_service: yield and reelect and membership and snapshot operations",
+          "[raft_service]") {
     Fixture f;
     backend::RaftReply reply;
     auto capture = [&](backend::RaftReply r) { reply = std::move(r); };
