@@ -36,6 +36,9 @@ std::string describe(std::exception_ptr e);
 // "ip:port, ip:port" for ids (the hex id where no address is known).
 std::string id_list(const AddressBook& book, const std::vector<NodeId>& ids);
 
+// The Node of node.hpp. The inbox and the published state are shared under their mutexes;
+// everything else below `private:` belongs to the loop thread, except the workers' own
+// thread-safe calls (ProposalTracker, AddressBook, DiskWorker::submit, ApplyWorker's queue).
 class NodeImpl final : public Node {
   public:
     NodeImpl(const NodeOptions& options, std::shared_ptr<StateMachine> sm);
