@@ -104,6 +104,20 @@ class Driver {
     // The index recorded by the last successful execute(); 0 for a new database.
     virtual std::uint64_t applied_index() = 0;
 
+    // Apply groups: many execute() calls made durable by one commit. Between begin_group() and
+    // end_group(), execute() calls with an index run inside one backend transaction. Each batch
+    // keeps its own all-or-nothing meaning (a failing statement undoes that batch only, and its
+    // index is still recorded) and applied_index() follows the batches as they run, but nothing is
+    // visible to query() or durable until end_group() commits the whole group with the last
+    // index. When an execute() of the group or end_group() itself throws BackendError, or when
+    // abandon_group() is called, the whole group is undone and applied_index() returns to its
+    // value at begin_group(). Index-0 (unlogged) batches, dump() and restore() are not allowed
+    // inside a group. The defaults do nothing: every execute() then commits on its own, which
+    // gives the same results and the same final state, only with one commit per batch.
+    virtual void begin_group() {}
+    virtual void end_group() {}
+    virtual void abandon_group() {}
+
     // Snapshots (docs/snapshots.md). dump() writes the schema and rows of every user table
     // (never the driver's own bookkeeping tables) to `out`, all read in one consistent read
     // transaction that does not block execute() for longer than a moment, and returns the

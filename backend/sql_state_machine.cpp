@@ -162,6 +162,28 @@ void SqlStateMachine::apply_marker(raft::Index index, raft::Term) {
     finish(index, kMarkerResult, nullptr);
 }
 
+std::vector<std::string> SqlStateMachine::apply_batch(const std::vector<raft::Entry>& entries) {
+    if (entries.size() < 2) {
+        return StateMachine::apply_batch(entries);
+    }
+    std::vector<std::string> results;
+    driver_->begin_group();
+    in_group_ = true;
+    try {
+        results = StateMachine::apply_batch(entries);
+        driver_->end_group();
+    } catch (...) {
+        // The node stops on any exception from here; undoing the group keeps the backend at a
+        // state it really reached (the checksum in memory may be ahead, which no one reads).
+        in_group_ = false;
+        driver_->abandon_group();
+        throw;
+    }
+    in_group_ = false;
+    save_checksum_file();
+    return results;
+}
+
 void SqlStateMachine::finish(std::uint64_t index, std::string_view result_bytes,
                              const Stamp* stamp) {
     {
@@ -171,7 +193,9 @@ void SqlStateMachine::finish(std::uint64_t index, std::string_view result_bytes,
             last_stamp_ = *stamp;
         }
     }
-    save_checksum_file();
+    if (!in_group_) {
+        save_checksum_file();
+    }
 }
 
 ChecksumState SqlStateMachine::checksum() const {

@@ -14,6 +14,10 @@
 //   (CommandRejected) gives a CommandFailed result, the same on every node, and its index is
 //   still recorded as applied.
 //
+// apply_batch() applies a run of committed entries as one Driver apply group
+// (Driver::begin_group): one backend transaction and one commit for the run, each entry still
+// all-or-nothing on its own with exactly the results it would have alone.
+//
 // apply_marker() records the index of a no-op or configuration entry as applied without running
 // SQL (Driver::execute of an empty batch).
 //
@@ -91,6 +95,7 @@ class SqlStateMachine final : public raft::StateMachine {
     raft::Index applied_index() override;
     std::string apply(const raft::Entry& entry) override;
     void apply_marker(raft::Index index, raft::Term term) override;
+    std::vector<std::string> apply_batch(const std::vector<raft::Entry>& entries) override;
     std::shared_ptr<const std::string> snapshot(raft::Index& index) override;
     void restore(const raft::SnapshotMeta& meta, const std::string& data) override;
 
@@ -118,6 +123,7 @@ class SqlStateMachine final : public raft::StateMachine {
     SqlStateMachineOptions options_;
     std::map<std::string, CommandHandler, std::less<>> handlers_;
     int checksum_fd_ = -1;
+    bool in_group_ = false;  // apply thread only: the checksum file is saved once per group
 
     mutable std::mutex mu_;  // guards checksum_ and last_stamp_
     ResultChecksum checksum_;

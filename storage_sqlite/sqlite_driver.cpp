@@ -167,7 +167,8 @@ SqliteDriver::SqliteDriver(std::string path, SqliteOptions options)
         options_.statement_cache);
     sqlite3_busy_timeout(writer_->db(), options_.busy_timeout_ms);
     writer_->exec("PRAGMA journal_mode=WAL");
-    writer_->exec("PRAGMA synchronous=FULL");
+    writer_->exec(options_.durable_commits ? "PRAGMA synchronous=FULL"
+                                           : "PRAGMA synchronous=NORMAL");
     writer_->exec("PRAGMA foreign_keys=OFF");
     // MySQL compares LIKE case-sensitively under the binary collation the MySQL driver uses.
     writer_->exec("PRAGMA case_sensitive_like=ON");
@@ -242,6 +243,43 @@ void SqliteDriver::rollback_quietly() {
     if (sqlite3_get_autocommit(writer_->db()) == 0) {
         sqlite3_exec(writer_->db(), "ROLLBACK", nullptr, nullptr, nullptr);
     }
+    if (group_open_) {
+        // Everything since begin_group() is gone, the recorded index included.
+        group_open_ = false;
+        applied_ = group_start_applied_;
+    }
+}
+
+void SqliteDriver::begin_group() {
+    std::lock_guard lock(write_mutex_);
+    if (group_open_) {
+        throw BackendError("SQLite: begin_group() inside an open group");
+    }
+    writer_->exec("BEGIN IMMEDIATE");
+    group_open_ = true;
+    group_start_applied_ = applied_;
+}
+
+void SqliteDriver::end_group() {
+    std::lock_guard lock(write_mutex_);
+    if (!group_open_) {
+        return;
+    }
+    try {
+        if (applied_ != group_start_applied_) {
+            write_applied_index(applied_);
+        }
+        writer_->exec("COMMIT");
+    } catch (...) {
+        rollback_quietly();
+        throw;
+    }
+    group_open_ = false;
+}
+
+void SqliteDriver::abandon_group() {
+    std::lock_guard lock(write_mutex_);
+    rollback_quietly();
 }
 
 ExecResult SqliteDriver::run_statement(const Statement& st, std::size_t position,
@@ -385,17 +423,23 @@ BatchOutcome SqliteDriver::execute(const std::vector<Statement>& batch, const ba
         ~StampScope() { vfs.clear_stamp(); }
     } scope(*vfs_, stamp.unix_micros);
 
+    if (group_open_) {
+        // One batch of a group: a savepoint makes it all-or-nothing inside the group's
+        // transaction; the index row is written once, by end_group().
+        try {
+            writer_->exec("SAVEPOINT orcraft_batch");
+            run_batch(batch, stamp, out, "ROLLBACK TO orcraft_batch");
+            writer_->exec("RELEASE orcraft_batch");
+        } catch (...) {
+            rollback_quietly();
+            throw;
+        }
+        applied_ = index;
+        return out;
+    }
     try {
         writer_->exec("BEGIN IMMEDIATE");
-        std::size_t position = 0;
-        try {
-            for (; position < batch.size(); ++position) {
-                out.results.push_back(run_statement(batch[position], position, stamp));
-            }
-        } catch (const StatementFailure& f) {
-            rollback_quietly();
-            out.results.clear();
-            out.error = StatementError{position, f.message};
+        if (run_batch(batch, stamp, out, "ROLLBACK")) {
             writer_->exec("BEGIN IMMEDIATE");
         }
         write_applied_index(index);
@@ -406,6 +450,22 @@ BatchOutcome SqliteDriver::execute(const std::vector<Statement>& batch, const ba
     }
     applied_ = index;
     return out;
+}
+
+bool SqliteDriver::run_batch(const std::vector<Statement>& batch, const backend::Stamp& stamp,
+                             BatchOutcome& out, const char* undo) {
+    std::size_t position = 0;
+    try {
+        for (; position < batch.size(); ++position) {
+            out.results.push_back(run_statement(batch[position], position, stamp));
+        }
+    } catch (const StatementFailure& f) {
+        writer_->exec(undo);
+        out.results.clear();
+        out.error = StatementError{position, f.message};
+        return true;
+    }
+    return false;
 }
 
 std::unique_ptr<Connection> SqliteDriver::acquire_reader() {

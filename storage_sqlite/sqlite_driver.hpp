@@ -6,10 +6,17 @@
 // and each query() sees one committed state: it runs all its statements in one read
 // transaction, and a batch being applied is invisible until it commits.
 //
-// Durability: synchronous=FULL. A batch's commit (with its applied index) is fsynced before
-// execute() returns, so an index reported as applied is never lost by a crash or power cut.
-// NORMAL would be safe against process crashes only; the raft log could replay lost entries,
-// but an applied index must never go backwards once reported, so we pay the fsync per batch.
+// Durability (SqliteOptions::durable_commits): with it (the default, and what a node whose
+// database is the only record needs), synchronous=FULL: a commit and its applied index are
+// fsynced before execute() or end_group() returns, so they survive a power cut. Without it
+// (raft mode), synchronous=NORMAL: a commit survives a crash of the process but a power cut may
+// take back the last commits, always whole and with their applied index, never leaving the
+// database inconsistent. The raft log, fsynced before any entry is applied, then replays them,
+// or the node restores its latest snapshot when the log no longer reaches back that far.
+//
+// Apply groups (Driver::begin_group): one IMMEDIATE transaction for the group, a SAVEPOINT per
+// batch, and the applied index written once at the end, so a group of n batches costs one
+// commit.
 //
 // Dialect: statements arrive in the portable dialect (docs/sql-dialect.md) and are translated
 // by backend/dialect.hpp; translations are cached by text. RAND() is replaced from the stamp
@@ -53,6 +60,8 @@ struct SqliteOptions {
     // UTC microseconds since the epoch; the time outside batches (queries). Defaults to the
     // system clock.
     std::function<std::int64_t()> clock;
+    // Whether each commit is fsynced (synchronous=FULL) or not (NORMAL); see Durability above.
+    bool durable_commits = true;
 };
 
 class SqliteDriver final : public backend::Driver {
@@ -67,6 +76,9 @@ class SqliteDriver final : public backend::Driver {
     std::vector<backend::QueryResult> query(
         const std::vector<backend::Statement>& statements) override;
     std::uint64_t applied_index() override;
+    void begin_group() override;
+    void end_group() override;
+    void abandon_group() override;
     // Portable snapshots (sqlite_snapshot.cpp): dump() reads through a reader connection in one
     // WAL read transaction, so writes continue meanwhile; restore() replaces every user table in
     // one writer transaction, so readers see the old state or the new one.
@@ -84,6 +96,11 @@ class SqliteDriver final : public backend::Driver {
     void write_applied_index(std::uint64_t index);
     backend::ExecResult run_statement(const backend::Statement& st, std::size_t position,
                                       const backend::Stamp& stamp);
+    // Runs the statements of a batch; on a statement's failure runs `undo` (which takes back
+    // the batch's effects), records the error in `out` and returns true.
+    bool run_batch(const std::vector<backend::Statement>& batch, const backend::Stamp& stamp,
+                   backend::BatchOutcome& out, const char* undo);
+    // Rolls back the open transaction, and the open group with it.
     void rollback_quietly();
 
     std::string path_;
@@ -94,6 +111,8 @@ class SqliteDriver final : public backend::Driver {
     std::unique_ptr<Counters> counters_;
     std::mutex write_mutex_;
     std::uint64_t applied_ = 0;
+    bool group_open_ = false;
+    std::uint64_t group_start_applied_ = 0;  // applied_ at begin_group()
 
     std::mutex pool_mutex_;
     std::condition_variable pool_cv_;

@@ -139,6 +139,9 @@ std::unique_ptr<backend::Driver> open_driver(const backend::Config& config) {
         storage_sqlite::SqliteOptions options;
         options.read_connections = static_cast<std::size_t>(config.sqlite_read_connections);
         options.busy_timeout_ms = config.sqlite_busy_timeout_millis;
+        // In raft mode the fsynced raft log is the record of every write and the database is
+        // rebuilt from it after a power cut; without raft, the database is the only record.
+        options.durable_commits = !config.raft_enabled;
         return std::make_unique<storage_sqlite::SqliteDriver>(config.sqlite3_data_file, options);
     }
     return std::make_unique<storage_mysql::MysqlDriver>(mysql_options(config));

@@ -170,3 +170,43 @@ TEST_CASE("values are stored in plain SQLite form readable by other tools") {
     sqlite3_finalize(st);
     sqlite3_close(db);
 }
+
+TEST_CASE("an apply group commits its batches at once, and abandoning it undoes them all") {
+    TempDir dir;
+    const std::string file = dir.path + "/db.sqlite";
+    SqliteOptions options;
+    options.durable_commits = false;
+    {
+        SqliteDriver d(file, options);
+        REQUIRE(!d.execute({{"CREATE TABLE t (id INT PRIMARY KEY)", {}}}, {}, 1).error);
+
+        d.begin_group();
+        CHECK(d.execute({{"INSERT INTO t VALUES (1)", {}}}, {}, 2).results.size() == 1);
+        // A failing batch undoes itself only, and its index still counts.
+        const auto failed =
+            d.execute({{"INSERT INTO t VALUES (2)", {}}, {"INSERT INTO t VALUES (1)", {}}}, {}, 3);
+        REQUIRE(failed.error);
+        CHECK(failed.error->statement == 1);
+        CHECK(d.execute({{"INSERT INTO t VALUES (3)", {}}}, {}, 4).results.size() == 1);
+        CHECK(d.execute({{"INSERT INTO t VALUES (9)", {}}}, {}, 4).already_applied);
+        CHECK(d.applied_index() == 4);
+        // Readers see the state before the group until it commits.
+        CHECK(one(d, "SELECT COUNT(*) FROM t") == Value{std::int64_t{0}});
+        d.end_group();
+        CHECK(one(d, "SELECT COUNT(*) FROM t") == Value{std::int64_t{2}});
+        CHECK(one(d, "SELECT SUM(id) FROM t") == Value{std::int64_t{4}});
+
+        d.begin_group();
+        d.execute({{"INSERT INTO t VALUES (5)", {}}}, {}, 5);
+        d.execute({{"DROP TABLE t", {}}}, {}, 6);
+        CHECK(d.applied_index() == 6);
+        d.abandon_group();
+        CHECK(d.applied_index() == 4);
+        CHECK(one(d, "SELECT COUNT(*) FROM t") == Value{std::int64_t{2}});
+        // The same indexes apply again after the abandoned group.
+        CHECK(!d.execute({{"INSERT INTO t VALUES (5)", {}}}, {}, 5).already_applied);
+    }
+    SqliteDriver reopened(file, options);
+    CHECK(reopened.applied_index() == 5);
+    CHECK(one(reopened, "SELECT SUM(id) FROM t") == Value{std::int64_t{9}});
+}
