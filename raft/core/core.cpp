@@ -729,6 +729,7 @@ void Core::send_snapshot_chunk(NodeId to, Progress& pr) {
     m.offset = offset;
     m.chunk = data.substr(offset, len);
     m.done = offset + len == data.size();
+    m.snapshot_bytes = data.size();
     pr.snap_sent = offset + len;
     pr.snap_idle = 0;
     send(std::move(m));

@@ -64,6 +64,8 @@ struct Message {
     std::uint64_t offset = 0;
     std::string chunk;
     bool done = false;
+    // kSnapshot: the size of the whole snapshot, for progress reports (0 when unknown).
+    std::uint64_t snapshot_bytes = 0;
 };
 
 }  // namespace orcraft::raft

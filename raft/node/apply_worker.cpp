@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "raft/node/progress_log.hpp"
+
 namespace orcraft::raft {
 
 ApplyWorker::ApplyWorker(ApplyWorkerOptions options, StateMachine& sm, ProposalTracker& proposals,
@@ -155,7 +157,13 @@ void ApplyWorker::apply_entries(std::vector<Entry>& entries) {
 }
 
 void ApplyWorker::apply_batch(std::vector<Entry>& batch) {
+    operation_ = "apply";
+    const auto started = std::chrono::steady_clock::now();
     std::vector<std::string> results = sm_.apply_batch(batch);
+    if (options_.events) {
+        const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+        options_.events->emit([&](NodeEvents& e) { e.applied(batch.size(), took.count()); });
+    }
     results.resize(batch.size());
     const Index last = batch.back().index;
     applied_.store(last, std::memory_order_release);
@@ -171,6 +179,7 @@ void ApplyWorker::apply_batch(std::vector<Entry>& batch) {
 }
 
 void ApplyWorker::install_snapshot(const Snapshot& snapshot) {
+    operation_ = "restore";
     const SnapshotMeta& meta = snapshot.meta;
     const auto started = std::chrono::steady_clock::now();
     std::string_view bytes = snapshot.data ? std::string_view(*snapshot.data) : std::string_view{};
@@ -187,8 +196,11 @@ void ApplyWorker::install_snapshot(const Snapshot& snapshot) {
     installed_.fetch_add(1);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    spdlog::info("raft: installed snapshot at index {} term {} ({} bytes) in {:.3f} s", meta.index,
-                 meta.term, bytes.size(), seconds);
+    spdlog::info("raft {}: installed the snapshot at index {} term {} ({} bytes) in {:.3f} s",
+                 options_.who, meta.index, meta.term, bytes.size(), seconds);
+    if (options_.events) {
+        options_.events->emit([&](NodeEvents& e) { e.snapshot_installed(bytes.size(), seconds); });
+    }
 }
 
 void ApplyWorker::take_snapshot(std::function<void(bool, std::string)> done) {
@@ -198,7 +210,9 @@ void ApplyWorker::take_snapshot(std::function<void(bool, std::string)> done) {
     }
     const auto started = std::chrono::steady_clock::now();
     Index index = 0;
-    std::shared_ptr<const std::string> state = sm_.snapshot(index);
+    operation_ = "snapshot";
+    SnapshotCreationLog progress(options_.who, applied(), options_.now);
+    std::shared_ptr<const std::string> state = sm_.snapshot_with_progress(index, progress);
     auto framed = std::make_shared<const std::string>(
         frame_snapshot(book_.encode(), state ? *state : std::string()));
     state.reset();
@@ -217,6 +231,10 @@ void ApplyWorker::release_reads() {
 
 void ApplyWorker::fail(const std::string& why) {
     failed_ = true;
+    if (options_.events) {
+        const std::string_view operation = operation_;
+        options_.events->emit([operation](NodeEvents& e) { e.state_machine_failed(operation); });
+    }
     spdlog::critical(
         "raft: the state machine failed at applied index {}: {}; the node stops applying",
         applied_.load(), why);

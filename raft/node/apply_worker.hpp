@@ -25,6 +25,7 @@
 
 #include "raft/core/types.hpp"
 #include "raft/node/address_book.hpp"
+#include "raft/node/node_events.hpp"
 #include "raft/node/proposals.hpp"
 #include "raft/node/state_machine.hpp"
 
@@ -36,6 +37,12 @@ struct ApplyWorkerOptions {
     Index snapshot_index = 0;  // the latest snapshot's index at start
     std::size_t max_batch_entries = 4096;
     std::size_t max_batch_bytes = 16 * 1024 * 1024;
+    std::string who;               // names the node in progress lines
+    EventRelay* events = nullptr;  // applies, installs and failures are reported there
+    // The clock of the snapshot progress lines (tests drive it).
+    std::function<std::chrono::steady_clock::time_point()> now = [] {
+        return std::chrono::steady_clock::now();
+    };
 };
 
 class ApplyWorker {
@@ -111,6 +118,8 @@ class ApplyWorker {
     std::atomic<Index> applied_;
     std::atomic<std::uint64_t> installed_{0};
     std::atomic<bool> failed_{false};
+    // What the state machine was doing, for NodeEvents::state_machine_failed (apply thread).
+    const char* operation_ = "apply";
     std::mutex snapshot_mu_;  // guards snapshot_busy_/last_snapshot_ against snapshot_finished()
     std::thread thread_;
 };

@@ -37,7 +37,10 @@ std::string id_list(const AddressBook& book, const std::vector<NodeId>& ids) {
 }
 
 NodeImpl::NodeImpl(const NodeOptions& options, std::shared_ptr<StateMachine> sm)
-    : options_(options), sm_(std::move(sm)) {
+    : options_(options),
+      sm_(std::move(sm)),
+      receive_log_(options.transport.identity),
+      replication_log_(options.transport.identity) {
     if (!sm_) throw std::invalid_argument("raft node: no state machine");
     if (options_.tick_ms <= 0) throw std::invalid_argument("raft node: tick_ms must be positive");
     id_ = options_.transport.self != kNoNode ? options_.transport.self
@@ -120,6 +123,8 @@ NodeImpl::NodeImpl(const NodeOptions& options, std::shared_ptr<StateMachine> sm)
     apply_options.snapshot_threshold = options_.snapshot_threshold;
     apply_options.applied = sm_applied;
     apply_options.snapshot_index = meta.index;
+    apply_options.who = who();
+    apply_options.events = &events_;
     apply_ = std::make_unique<ApplyWorker>(
         apply_options, *sm_, proposals_, book_,
         [this](Index index, std::shared_ptr<const std::string> data, double seconds, Done done) {
@@ -175,9 +180,10 @@ void NodeImpl::start_threads() {
 bool NodeImpl::post(std::function<void()> fn) {
     std::lock_guard lock(inbox_mu_);
     if (!accepting_) return false;
+    const bool wake = inbox_empty();
     tasks_.push_back(std::move(fn));
     // Under the lock: the loop closes the handle only after it set accepting_ to false.
-    uv_async_send(&async_);
+    if (wake) uv_async_send(&async_);
     return true;
 }
 
@@ -196,8 +202,9 @@ void NodeImpl::propose(std::string data, std::function<void(ProposeOutcome)> don
     {
         std::lock_guard lock(inbox_mu_);
         if (accepting_) {
+            const bool wake = inbox_empty();
             proposals_in_.push_back({std::move(data), std::move(done)});
-            uv_async_send(&async_);
+            if (wake) uv_async_send(&async_);
             return;
         }
     }
@@ -208,8 +215,9 @@ void NodeImpl::read_index(std::function<void(bool, Index, std::string)> done) {
     {
         std::lock_guard lock(inbox_mu_);
         if (accepting_) {
+            const bool wake = inbox_empty();
             reads_in_.push_back(std::move(done));
-            uv_async_send(&async_);
+            if (wake) uv_async_send(&async_);
             return;
         }
     }

@@ -25,6 +25,7 @@
 
 #include "raft/core/conf_change.hpp"
 #include "raft/core/core.hpp"
+#include "raft/node/node_events.hpp"
 #include "raft/node/state_machine.hpp"
 #include "raft/storage/log_store.hpp"
 #include "raft/transport/transport.hpp"
@@ -137,6 +138,11 @@ class Node {
     virtual void on_state_change(std::function<void(const NodeState&)> observer) = 0;
 
     virtual NodeState state() const = 0;
+
+    // Sends the runtime's events (node_events.hpp) to `events` from now on; nullptr stops them.
+    // Returns once the previous sink is no longer called, so its owner may then destroy it; the
+    // sink must otherwise outlive the node. The default ignores events (scripted test nodes).
+    virtual void set_events(NodeEvents* /*events*/) {}
 
     // Stops: a leader first transfers leadership (bounded by `transfer_ms`; 0 skips it), then
     // pending proposals fail with kStopped, the threads stop and the files are closed.

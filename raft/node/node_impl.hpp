@@ -23,6 +23,7 @@
 #include "raft/node/apply_worker.hpp"
 #include "raft/node/disk_worker.hpp"
 #include "raft/node/node.hpp"
+#include "raft/node/progress_log.hpp"
 #include "raft/node/proposals.hpp"
 
 namespace orcraft::raft::detail {
@@ -54,6 +55,7 @@ class NodeImpl final : public Node {
     void snapshot_now(Done done) override;
     void on_state_change(std::function<void(const NodeState&)> observer) override;
     NodeState state() const override;
+    void set_events(NodeEvents* events) override { events_.set(events); }
     void stop(int transfer_ms) override;
 
   private:
@@ -103,6 +105,9 @@ class NodeImpl final : public Node {
     void on_tick();
     void on_message(Message m);
     void on_peer(const PeerInfo& info);
+    void note_snapshot_chunk(const Message& m);
+    // A leader's progress lines for members far behind (progress_log.hpp), once a second.
+    void log_replication_progress(Clock::time_point now);
     void pump();
     void note_entries(const std::vector<Entry>& entries);
     void finish_ready(ReadyTail tail);
@@ -125,6 +130,7 @@ class NodeImpl final : public Node {
     NodeOptions options_;
     NodeId id_;
     std::shared_ptr<StateMachine> sm_;
+    EventRelay events_;  // before the workers, which use it
     std::unique_ptr<LogStore> store_;
     AddressBook book_;
     ProposalTracker proposals_;
@@ -145,6 +151,11 @@ class NodeImpl final : public Node {
     std::vector<std::function<void()>> tasks_;
     std::vector<InboxProposal> proposals_in_;
     std::vector<ReadDone> reads_in_;
+    // Under inbox_mu_. drain_inbox() takes all three queues at once, so while any is not empty
+    // a wake-up of the loop is pending already and a new item needs no uv_async_send().
+    bool inbox_empty() const {
+        return tasks_.empty() && proposals_in_.empty() && reads_in_.empty();
+    }
 
     // Loop thread state.
     bool writing_ = false;
@@ -175,6 +186,9 @@ class NodeImpl final : public Node {
     std::uint64_t snapshots_taken_ = 0;
     std::uint64_t last_snapshot_bytes_ = 0;
     double last_snapshot_seconds_ = 0;
+    SnapshotReceiveLog receive_log_;
+    ReplicationProgressLog replication_log_;
+    Clock::time_point next_progress_log_{};
 
     // Published for state() (any thread).
     mutable std::mutex state_mu_;

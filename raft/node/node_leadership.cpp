@@ -158,6 +158,7 @@ void NodeImpl::on_snapshot_taken(Index index, std::shared_ptr<const std::string>
                       ++snapshots_taken_;
                       last_snapshot_bytes_ = bytes;
                       last_snapshot_seconds_ = total;
+                      events_.emit([&](NodeEvents& e) { e.snapshot_taken(bytes, total); });
                       apply_->snapshot_finished(meta.index, true);
                       spdlog::info(
                           "raft {}: took a snapshot at index {} term {} ({} bytes, "

@@ -72,9 +72,47 @@ void NodeImpl::handle_reads(std::vector<ReadDone>& reads) {
 
 void NodeImpl::on_message(Message m) {
     if (halted_ || stopping_) return;
+    if (m.type == MessageType::kSnapshot) note_snapshot_chunk(m);
     core_->step(m);
     // The Ready is taken in the check phase, once per loop iteration: every message that
     // arrived in this iteration goes into it.
+}
+
+void NodeImpl::note_snapshot_chunk(const Message& m) {
+    // The core refuses a snapshot it already holds everything of; so does the progress log.
+    if (m.snapshot.index <= core_->commit()) return;
+    if (auto p = receive_log_.on_chunk(m, core_->term(), Clock::now())) {
+        events_.emit([&p](NodeEvents& e) { e.snapshot_receiving(p->received, p->total); });
+    }
+}
+
+void NodeImpl::log_replication_progress(Clock::time_point now) {
+    next_progress_log_ = now + kProgressInterval;
+    if (core_->role() != Role::kLeader) {
+        replication_log_.reset();
+        return;
+    }
+    std::vector<MemberReplication> members;
+    auto add = [&](NodeId id) {
+        const Progress* pr = id == id_ ? nullptr : core_->progress(id);
+        if (pr == nullptr) return;
+        MemberReplication& m = members.emplace_back();
+        m.id = id;
+        m.name = id_list(book_, {id});
+        m.match = pr->match;
+        m.sending_snapshot = pr->state == ProgressState::kSnapshot && pr->snap.data != nullptr;
+        if (m.sending_snapshot) {
+            m.snapshot_index = pr->snap.meta.index;
+            m.snapshot_term = pr->snap.meta.term;
+            m.snapshot_acked = pr->snap_acked;
+            m.snapshot_bytes = pr->snap.data->size();
+        }
+    };
+    for (NodeId id : conf_.voters)
+        add(id);
+    for (NodeId id : conf_.learners)
+        add(id);
+    replication_log_.observe(now, core_->term(), core_->last_index(), members);
 }
 
 void NodeImpl::on_peer(const PeerInfo& info) {
@@ -99,6 +137,8 @@ void NodeImpl::on_tick() {
         core_->step_down();
     }
     proposals_.expire(now);
+    if (now >= next_progress_log_) log_replication_progress(now);
+    if (receive_log_.expire(now)) events_.emit([](NodeEvents& e) { e.snapshot_receiving(0, 0); });
     while (!reads_.empty() && reads_.begin()->second.deadline <= now) {
         auto node = reads_.extract(reads_.begin());
         for (auto& r : node.mapped().waiters)
@@ -151,9 +191,15 @@ void NodeImpl::pump() {
         write_submitted_ = Clock::now();
         stall_stepped_down_ = false;
         tail_ = std::move(tail);
-        disk_->submit([snapshot = std::move(rd.snapshot), entries = std::move(rd.entries),
-                       hs](LogStore& store) { store.write(snapshot, entries, hs); },
-                      [this, hs](std::exception_ptr error) { on_write_done(error, hs); });
+        disk_->submit(
+            [snapshot = std::move(rd.snapshot), entries = std::move(rd.entries), hs,
+             events = &events_](LogStore& store) {
+                const auto started = Clock::now();
+                store.write(snapshot, entries, hs);
+                const std::chrono::duration<double> took = Clock::now() - started;
+                events->emit([&](NodeEvents& e) { e.disk_write(entries.size(), took.count()); });
+            },
+            [this, hs](std::exception_ptr error) { on_write_done(error, hs); });
     }
     in_pump_ = false;
     observe_changes();

@@ -5,6 +5,7 @@
 // Threading: every method is called from the runtime's apply thread only, one call at a time.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -52,6 +53,21 @@ class StateMachine {
     // A serialized copy of the state at applied_index() (the returned index), for compaction and
     // for streaming to members that need it. May run long; entries are not applied meanwhile.
     virtual std::shared_ptr<const std::string> snapshot(Index& index) = 0;
+
+    // How far a snapshot being written got, for the runtime's progress log. A state machine
+    // whose snapshots take long calls report() as it goes (after each table or each few thousand
+    // rows, with totals so far); the runtime logs at most about one line per second.
+    class SnapshotProgress {
+      public:
+        virtual ~SnapshotProgress() = default;
+        virtual void report(std::uint64_t rows, std::uint64_t bytes) = 0;
+    };
+    // What the runtime calls to take a snapshot. The default calls snapshot() (no progress); a
+    // state machine that can report progress overrides this one instead.
+    virtual std::shared_ptr<const std::string> snapshot_with_progress(
+        Index& index, SnapshotProgress& /*progress*/) {
+        return snapshot(index);
+    }
 
     // Replaces the whole state with a snapshot produced by snapshot() on any node (possibly on
     // another backend), and records meta.index as applied.

@@ -197,7 +197,8 @@ std::size_t append_message_frame(std::string& out, const Message& m) {
         w.varint(m.from);
         w.varint(m.to);
         w.varint(m.term);
-        w.varint(m.index);
+        // A kSnapshot has no use for `index`: its slot carries the snapshot's size.
+        w.varint(m.type == MessageType::kSnapshot ? m.snapshot_bytes : m.index);
         w.varint(m.log_term);
         w.varint(m.commit);
         w.varint(m.reject_hint);
@@ -267,6 +268,12 @@ bool decode_message(std::string_view payload, Message& m, std::string& error) {
     m.to = r.varint("to");
     m.term = r.varint("term");
     m.index = r.varint("index");
+    if (m.type == MessageType::kSnapshot) {
+        m.snapshot_bytes = m.index;
+        m.index = 0;
+    } else {
+        m.snapshot_bytes = 0;
+    }
     m.log_term = r.varint("log_term");
     m.commit = r.varint("commit");
     m.reject_hint = r.varint("reject_hint");
