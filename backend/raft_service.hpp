@@ -101,6 +101,9 @@ class RaftService final : public Service, public RaftControl {
     RaftView view() override;
     // The runtime's counters and state, for metrics.
     raft::NodeState node_state() const { return node_->state(); }
+    // The runtime's events go to `events` from now on (nullptr: nowhere); see
+    // raft::Node::set_events().
+    void set_node_events(raft::NodeEvents* events) { node_->set_events(events); }
     void yield_to(const std::string& address, std::function<void(RaftReply)> done) override;
     void yield_by_hint(const std::string& hint, std::function<void(RaftReply)> done) override;
     void add_peer(const std::string& address, std::function<void(RaftReply)> done) override;

@@ -107,7 +107,7 @@ Api::Api(const backend::Config& config, backend::Service& service, metrics::Node
             std::chrono::milliseconds(config.leader_proxy_connect_timeout_millis);
         options.response_timeout =
             std::chrono::seconds(config.leader_proxy_response_timeout_seconds);
-        forwarding_ = std::make_unique<LeaderForwarding>(*raft, options);
+        forwarding_ = std::make_unique<LeaderForwarding>(*raft, options, metrics_);
     }
 }
 
@@ -125,7 +125,8 @@ bool Api::forward_to_leader(http::Request& request, const std::vector<std::strin
         return false;
     }
     const bool routed_check = !segments.empty() && segments[0] == "routed-leader-check";
-    forwarding_->forward(std::move(request), std::move(responder), routed_check);
+    forwarding_->forward(std::move(request), std::move(responder), forwarded_operation(segments),
+                         routed_check);
     return true;
 }
 

@@ -1,6 +1,8 @@
 #include "server/api/leader_forwarding.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <memory>
 
 namespace orcraft::server::api {
 namespace {
@@ -55,14 +57,24 @@ bool is_node_local(const http::Request& request, const std::vector<std::string>&
     return false;
 }
 
+std::string_view forwarded_operation(const std::vector<std::string>& segments) {
+    if (segments.size() == 2 && segments[0] == "db") {
+        if (segments[1] == "execute") return "execute";
+        if (segments[1] == "query") return "query";
+    }
+    return "other";
+}
+
 http::Response unavailable_response(const std::string& message, const nlohmann::json& details) {
     auto r = envelope_with_error(503, message, details);
     r.headers.set("Retry-After", "1");
     return r;
 }
 
-LeaderForwarding::LeaderForwarding(backend::RaftControl& raft, http::ProxyOptions options)
+LeaderForwarding::LeaderForwarding(backend::RaftControl& raft, http::ProxyOptions options,
+                                   metrics::NodeMetrics* metrics)
     : raft_(raft),
+      metrics_(metrics),
       proxy_([&] {
           options.marker_header = kForwardedByHeader;
           options.marker_value = raft.view().self;
@@ -78,11 +90,16 @@ bool LeaderForwarding::should_forward(const http::Request& request,
     return !raft_.view().is_leader;
 }
 
+void LeaderForwarding::count(std::string_view operation, std::string_view outcome) const {
+    if (metrics_) metrics_->count_forwarded(operation, outcome);
+}
+
 void LeaderForwarding::forward(http::Request request, http::Responder responder,
-                               bool routed_leader_check) {
+                               std::string_view operation, bool routed_leader_check) {
     const auto view = raft_.view();
     const nlohmann::json details = {{"Leader", view.leader}, {"LeaderURI", view.leader_url}};
     auto refuse = [&](const std::string& message) {
+        count(operation, "unreachable");
         responder.respond(routed_leader_check ? http::Response::json(404, "Not leader")
                                               : unavailable_response(message, details));
     };
@@ -101,9 +118,21 @@ void LeaderForwarding::forward(http::Request request, http::Responder responder,
         return;
     }
     const auto timeout_ms = response_timeout_.count();
-    auto on_failure = [routed_leader_check, details, timeout_ms](
+    // The leader's answer and a failure both reach the client through `counted`; a failure
+    // counts itself first and marks the answer that follows as its own.
+    auto failed = std::make_shared<std::atomic<bool>>(false);
+    http::Responder counted(
+        [this, operation, failed, inner = std::move(responder)](http::Response r) {
+            if (!failed->load()) count(operation, r.status / 100 == 2 ? "ok" : "error");
+            inner.respond(std::move(r));
+        });
+    auto on_failure = [this, operation, failed, routed_leader_check, details, timeout_ms](
                           http::ProxyFailure failure, const http::Upstream& to,
                           const std::string& detail) -> http::Response {
+        failed->store(true);
+        const bool sent =
+            failure == http::ProxyFailure::Lost || failure == http::ProxyFailure::Timeout;
+        count(operation, sent ? "lost" : "unreachable");
         if (routed_leader_check) return http::Response::json(404, "Not leader");
         switch (failure) {
             case http::ProxyFailure::Unreachable:
@@ -128,7 +157,7 @@ void LeaderForwarding::forward(http::Request request, http::Responder responder,
         }
         return unavailable_response("cannot forward to leader " + to.label, details);
     };
-    proxy_.forward(std::move(request), std::move(responder), std::move(*upstream),
+    proxy_.forward(std::move(request), std::move(counted), std::move(*upstream),
                    std::move(on_failure));
 }
 

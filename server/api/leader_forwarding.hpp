@@ -19,15 +19,22 @@
 // the leader does not answer in time, the client gets 502 or 504 saying that the request may have
 // been applied: a forwarded request is never sent twice. routed-leader-check answers 404
 // "Not leader" whenever it cannot be forwarded, as orchestrator does.
+//
+// Every forwarded request is counted in orcraft_forwarded_requests_total{operation,outcome}
+// (NodeMetrics::count_forwarded) once its answer is known: "ok" or "error" by the leader's
+// status, "unreachable" when it was not sent (no leader, no URL, connection refused, queue
+// full), "lost" when it was sent but no answer came (broken connection, timeout).
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "backend/raft_control.hpp"
 #include "server/http/message.hpp"
 #include "server/http/responder.hpp"
 #include "server/http/reverse_proxy.hpp"
+#include "server/metrics/node_metrics.hpp"
 
 namespace orcraft::server::api {
 
@@ -36,27 +43,38 @@ namespace orcraft::server::api {
 bool is_node_local(const http::Request& request, const std::vector<std::string>& segments,
                    bool status_endpoint);
 
+// The `operation` label of a forwarded request: "execute" (db/execute), "query" (db/query) or
+// "other".
+std::string_view forwarded_operation(const std::vector<std::string>& segments);
+
 // The marker header a forwarding node adds (its value is the forwarding node's identity).
 inline constexpr const char* kForwardedByHeader = "X-Orcraft-Forwarded-By";
 
 class LeaderForwarding {
   public:
-    // `raft` must outlive this object. options.marker_value is set to this node's identity.
-    LeaderForwarding(backend::RaftControl& raft, http::ProxyOptions options);
+    // `raft` (and `metrics`, when given) must outlive this object. options.marker_value is set
+    // to this node's identity.
+    LeaderForwarding(backend::RaftControl& raft, http::ProxyOptions options,
+                     metrics::NodeMetrics* metrics = nullptr);
 
     // True when this node must forward the request: it is not the leader, the endpoint is not
     // node-local, and the request was not forwarded to it by another node.
     bool should_forward(const http::Request& request, const std::vector<std::string>& segments,
                         bool status_endpoint) const;
 
-    // Forwards to the current leader, or answers the failure described above.
-    void forward(http::Request request, http::Responder responder, bool routed_leader_check);
+    // Forwards to the current leader, or answers the failure described above. `operation` is
+    // forwarded_operation() of the request (a label value, so one of a fixed set).
+    void forward(http::Request request, http::Responder responder, std::string_view operation,
+                 bool routed_leader_check);
 
     // Stops the proxy (see ReverseProxy::stop()).
     void stop();
 
   private:
+    void count(std::string_view operation, std::string_view outcome) const;
+
     backend::RaftControl& raft_;
+    metrics::NodeMetrics* metrics_;
     http::ReverseProxy proxy_;
     std::chrono::milliseconds response_timeout_;
 };

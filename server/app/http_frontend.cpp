@@ -20,11 +20,14 @@ HttpFrontend::HttpFrontend(const backend::Config& config, backend::Service& serv
     : config_(config),
       node_metrics_(registry_),
       api_(config, service, &node_metrics_),
+      raft_events_(node_metrics_),
       server_(server_options(config), [this](http::Request request, http::Responder responder) {
           api_.handle(std::move(request), std::move(responder));
       }) {
     if (auto* raft = dynamic_cast<backend::RaftService*>(&service)) {
         raft_metrics_ = metrics::watch_raft(node_metrics_, [raft] { return raft->node_state(); });
+        raft_ = raft;
+        raft_->set_node_events(&raft_events_);
     }
 }
 
@@ -41,6 +44,8 @@ http::Endpoint HttpFrontend::listen() {
 void HttpFrontend::stop() {
     server_.stop();
     api_.stop();
+    // The service (and its runtime) outlives this object; its events must stop first.
+    if (raft_) raft_->set_node_events(nullptr);
 }
 
 }  // namespace orcraft::server::app

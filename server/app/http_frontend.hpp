@@ -10,10 +10,12 @@
 #include <string>
 
 #include "backend/config.hpp"
+#include "backend/raft_service.hpp"
 #include "backend/service.hpp"
 #include "server/api/api.hpp"
 #include "server/http/server.hpp"
 #include "server/metrics/node_metrics.hpp"
+#include "server/metrics/raft_events.hpp"
 #include "server/metrics/raft_metrics.hpp"
 #include "server/metrics/registry.hpp"
 
@@ -43,8 +45,11 @@ class HttpFrontend {
     metrics::Registry registry_;
     metrics::NodeMetrics node_metrics_;
     api::Api api_;
-    // Feeds the raft runtime's state into the metrics at every scrape (raft mode only).
+    // Feeds the raft runtime's state into the metrics at every scrape, and its events as they
+    // happen (raft mode only; the events are detached in stop()).
     metrics::ScrapeHook raft_metrics_;
+    backend::RaftService* raft_ = nullptr;
+    metrics::RaftEventMetrics raft_events_;
     http::HttpServer server_;
 };
 

@@ -51,7 +51,7 @@ NodeMetrics::NodeMetrics(Registry& r)
                                 {"operation"})),
       forwarded_(r.counter("orcraft_forwarded_requests_total",
                            "Requests forwarded to the raft leader, by operation and outcome "
-                           "(ok, error, unreachable).",
+                           "(ok, error, unreachable, lost).",
                            {"operation", "outcome"})),
       fsync_duration_(r.histogram("orcraft_raft_fsync_duration_seconds",
                                   "Duration of each durable raft log write (the batch's write "
@@ -115,6 +115,8 @@ NodeMetrics::NodeMetrics(Registry& r)
         snapshots_.labels({snapshot_kind(kind)});
         snapshot_duration_.labels({snapshot_kind(kind)});
     }
+    for (std::string_view operation : {"execute", "query", "apply", "snapshot", "restore"})
+        backend_errors_.labels({operation});
 }
 
 void NodeMetrics::count_http_request(std::string_view route, int status, double seconds) {
@@ -135,7 +137,8 @@ void NodeMetrics::count_forwarded(std::string_view operation, std::string_view o
 
 void NodeMetrics::observe_disk_write(std::uint64_t entries, double seconds) {
     fsync_duration_.observe(seconds);
-    entries_per_batch_.observe(static_cast<double>(entries));
+    // A write of only a vote or a snapshot is no batch of entries.
+    if (entries > 0) entries_per_batch_.observe(static_cast<double>(entries));
 }
 
 void NodeMetrics::observe_apply(double seconds) {

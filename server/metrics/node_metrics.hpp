@@ -78,13 +78,16 @@ class NodeMetrics {
     // "apply" (a replicated entry), "snapshot" or "restore" (state-machine snapshots).
     void count_backend_error(std::string_view operation);
 
-    // A request forwarded to the leader finished. operation: "execute" or "query"; outcome:
-    // "ok" (the leader answered 2xx), "error" (it answered something else) or "unreachable" (no
-    // answer).
+    // A request forwarded to the leader finished. operation: "execute", "query" (the SQL API) or
+    // "other" (orchestrator's routes); outcome: "ok" (the leader answered 2xx), "error" (it
+    // answered something else), "unreachable" (no leader known, or it could not be reached or
+    // the forwarding queue was full: the request was not sent) or "lost" (the connection broke
+    // or the leader did not answer in time after the request was sent: it may have run).
     void count_forwarded(std::string_view operation, std::string_view outcome);
 
     // One durable log write (LogStore::write: the batch's write plus its fdatasync) that held
-    // `entries` entries and took `seconds`.
+    // `entries` entries and took `seconds`. A write without entries (a vote, a snapshot) counts
+    // in the duration only.
     void observe_disk_write(std::uint64_t entries, double seconds);
 
     // One batch of committed entries applied to the state machine in `seconds`.
