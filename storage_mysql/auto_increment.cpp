@@ -128,6 +128,23 @@ void AutoIncrementKeeper::repair(Session& s, const std::set<std::string>& tables
     }
 }
 
+bool AutoIncrementKeeper::tracks(const std::string& table) const {
+    return truth_.count(table) != 0 || pending_.count(table) != 0;
+}
+
+bool AutoIncrementKeeper::moved_past_recorded(Session& s, const std::set<std::string>& tables) {
+    for (const auto& table : tables) {
+        auto recorded = pending_.find(table);
+        if (recorded == pending_.end()) {
+            recorded = truth_.find(table);
+            if (recorded == truth_.end()) continue;
+        }
+        const auto counter = innodb_counter(s, table);
+        if (counter && *counter > recorded->second) return true;
+    }
+    return false;
+}
+
 void AutoIncrementKeeper::resync(Session& s) {
     s.exec("DELETE FROM orcraft_autoinc");
     s.exec(std::string("INSERT INTO orcraft_autoinc (table_name, next_value) ") + kInnodbCounters);

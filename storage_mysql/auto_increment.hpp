@@ -51,6 +51,15 @@ class AutoIncrementKeeper {
     // InnoDB's current ones.
     void resync(Session& s);
 
+    // Whether `table` has a counter the keeper looks after (stored, or recorded in the open
+    // transaction). Tables without an AUTO_INCREMENT column never have one.
+    bool tracks(const std::string& table) const;
+    // Inside an open transaction, after a part of it was undone (ROLLBACK TO SAVEPOINT): whether
+    // InnoDB's counter of any of `tables` is above the one last recorded (in the open transaction,
+    // else committed), i.e. whether the undone statements used values that only repair(), outside
+    // any transaction, can give back.
+    bool moved_past_recorded(Session& s, const std::set<std::string>& tables);
+
   private:
     std::optional<std::int64_t> innodb_counter(Session& s, const std::string& table);
 

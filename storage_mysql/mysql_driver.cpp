@@ -522,6 +522,194 @@ struct MysqlDriver::Impl {
         return finish(m, index, results);
     }
 
+    // ---- apply groups (see mysql_driver.hpp) ----
+
+    struct Group {
+        bool open = false;         // between begin_group() and end_group()
+        bool transaction = false;  // the group's transaction is open on the writer
+        Marker durable;            // the marker as last committed
+    } group;
+
+    void begin_group() {
+        if (group.open) throw BackendError("MySQL backend: begin_group() inside an open group");
+        group.durable = with_writer([&] { return current_marker(); });
+        group.open = true;
+        group.transaction = false;
+    }
+
+    // Commits what the group did since its last commit, with the marker of its last batch.
+    // Nothing to do when no batch ran since then. Throws sql::SQLException.
+    void commit_group_part() {
+        Marker done = *marker;
+        if (done.applied == group.durable.applied) return;
+        Session& s = *writer;
+        if (!group.transaction) s.exec("START TRANSACTION");
+        group.transaction = true;
+        detail::store_marker(s, done);
+        hook("group-before-commit");
+        s.exec("COMMIT");
+        group.transaction = false;
+        group.durable = done;
+        autoinc.committed(s);
+        hook("group-after-commit");
+    }
+
+    // Undoes the open part of the group and closes it. The marker is read from the server again
+    // at its next use, so applied_index() then says what is durably recorded. `connection_lost`:
+    // the server rolled the transaction back already, and the next use of the writer reconnects
+    // (retiring the old session first).
+    void abandon_open_part(bool connection_lost) noexcept {
+        const bool had_transaction = group.transaction;
+        group.open = false;
+        group.transaction = false;
+        autoinc.rolled_back();
+        marker.reset();
+        if (!connection_lost && writer) {
+            try {
+                if (had_transaction) {
+                    writer->exec("ROLLBACK");
+                    // InnoDB keeps the counter values the undone statements used.
+                    autoinc.repair(*writer);
+                }
+                return;
+            } catch (const sql::SQLException& e) {
+                spdlog::warn("mysql backend: rolling back an apply group failed: {}",
+                             detail::describe(e));
+            }
+        }
+        writer.reset();
+    }
+
+    [[noreturn]] void fail_group(const sql::SQLException& e) {
+        const bool connection_lost = !writer || lost(e, *writer);
+        abandon_open_part(connection_lost);
+        throw BackendError("MySQL backend: apply group undone: " + detail::describe(e));
+    }
+
+    void end_group() {
+        if (!group.open) return;
+        const std::uint64_t intended = marker ? marker->applied : group.durable.applied;
+        try {
+            if (marker) commit_group_part();
+            group.open = false;
+            return;
+        } catch (const sql::SQLException& e) {
+            if (writer && lost(e, *writer)) {
+                // The COMMIT may have landed before the connection went: once the old session is
+                // gone for sure, the marker tells.
+                group.open = false;
+                group.transaction = false;
+                autoinc.rolled_back();
+                reconnect_writer();
+                if (current_marker().applied == intended) return;
+                throw BackendError("MySQL backend: apply group undone: " + detail::describe(e));
+            }
+            fail_group(e);
+        }
+    }
+
+    BatchOutcome note_in_group(std::uint64_t index, BatchOutcome out) {
+        Marker& m = *marker;
+        m.applied = index;
+        m.results =
+            out.error ? detail::encode_failure(*out.error) : detail::encode_results(out.results);
+        return out;
+    }
+
+    BatchOutcome execute_in_group(const std::vector<backend::Statement>& batch,
+                                  const backend::Stamp& stamp, std::uint64_t index) {
+        try {
+            const Marker& m = current_marker();
+            if (index <= m.applied) {
+                BatchOutcome out;
+                out.already_applied = true;
+                return out;
+            }
+            std::vector<StatementKind> kinds;
+            bool commits_implicitly = false;
+            for (const auto& st : batch) {
+                kinds.push_back(classify_statement(st.sql));
+                commits_implicitly |= kinds.back() == StatementKind::kImplicitCommit;
+            }
+            if (commits_implicitly || m.pending_index != 0) {
+                // DDL cannot run inside the group's transaction: the group so far is committed,
+                // and the batch runs in steps as outside a group.
+                commit_group_part();
+                BatchOutcome out = with_writer([&] { return run_batch(batch, stamp, index); });
+                group.durable = *marker;
+                return out;
+            }
+            return run_in_group(batch, kinds, stamp, index);
+        } catch (const sql::SQLException& e) {
+            fail_group(e);
+        } catch (...) {
+            abandon_open_part(false);
+            throw;
+        }
+    }
+
+    // A batch of DML only, under a savepoint of the group's transaction.
+    BatchOutcome run_in_group(const std::vector<backend::Statement>& batch,
+                              const std::vector<StatementKind>& kinds, const backend::Stamp& stamp,
+                              std::uint64_t index) {
+        const std::size_t n = batch.size();
+        BatchOutcome out;
+        for (std::size_t i = 0; i < n; ++i) {
+            std::optional<std::string> refused;
+            if (kinds[i] == StatementKind::kTransactionControl) {
+                refused = "unsupported in a batch: " + leading_keyword(batch[i].sql) +
+                          " (the driver runs each batch in its own transaction)";
+            } else {
+                try {
+                    backend::dialect::check(batch[i].sql);
+                } catch (const backend::dialect::DialectError& e) {
+                    refused = e.what();
+                }
+            }
+            if (refused) {
+                out.error = backend::StatementError{i, *refused};
+                return note_in_group(index, std::move(out));
+            }
+        }
+        if (n == 0) return note_in_group(index, std::move(out));
+
+        Session& s = *writer;
+        if (!group.transaction) {
+            s.exec("START TRANSACTION");
+            group.transaction = true;
+        }
+        s.exec(stamp_assignment(stamp));
+        // A savepoint of the same name replaces the previous batch's: no RELEASE needed.
+        s.exec("SAVEPOINT orcraft_batch");
+        std::set<std::string> targets;
+        for (std::size_t k = 0; k < n; ++k) {
+            if (kinds[k] != StatementKind::kInsert) continue;
+            std::string t = insert_target(batch[k].sql);
+            if (!t.empty() && autoinc.tracks(t)) targets.insert(std::move(t));
+        }
+        std::vector<ExecResult> results;
+        for (std::size_t k = 0; k < n; ++k) {
+            if (auto f = try_statement(batch[k], kinds[k], stamp, k, results)) {
+                // Fails with "savepoint does not exist" when the server rolled back the whole
+                // transaction: the group is then undone.
+                s.exec("ROLLBACK TO SAVEPOINT orcraft_batch");
+                out.error = backend::StatementError{f->statement, f->message};
+                out = note_in_group(index, std::move(out));
+                if (autoinc.moved_past_recorded(s, targets)) {
+                    // The undone statements used AUTO_INCREMENT values; as outside a group they
+                    // are given back, which takes an ALTER TABLE and so a commit first.
+                    commit_group_part();
+                    autoinc.repair(s, targets);
+                }
+                return out;
+            }
+            hook("after-statement");
+        }
+        autoinc.record(s, targets);
+        out.results = std::move(results);
+        return note_in_group(index, std::move(out));
+    }
+
     // ---- unlogged batches (index 0) ----
 
     // Runs a batch without touching the applied index or the progress marker: each maximal run of
@@ -699,6 +887,13 @@ MysqlDriver::~MysqlDriver() = default;
 BatchOutcome MysqlDriver::execute(const std::vector<backend::Statement>& batch,
                                   const backend::Stamp& stamp, std::uint64_t index) {
     Impl& d = *impl_;
+    if (d.group.open) {
+        if (index == 0) {
+            d.abandon_open_part(false);
+            throw BackendError("MySQL backend: an unlogged batch inside an apply group");
+        }
+        return d.execute_in_group(batch, stamp, index);
+    }
     if (index == 0) {
         try {
             return d.run_unlogged(batch, stamp);
@@ -768,8 +963,21 @@ std::uint64_t MysqlDriver::applied_index() {
     return d.with_writer([&] { return d.current_marker().applied; });
 }
 
+void MysqlDriver::begin_group() {
+    impl_->begin_group();
+}
+
+void MysqlDriver::end_group() {
+    impl_->end_group();
+}
+
+void MysqlDriver::abandon_group() {
+    if (impl_->group.open) impl_->abandon_open_part(false);
+}
+
 std::uint64_t MysqlDriver::dump(backend::SnapshotWriter& out) {
     Impl& d = *impl_;
+    if (d.group.open) throw BackendError("MySQL backend: dump() inside an apply group");
     Session s = d.acquire_reader();
     try {
         s.exec("START TRANSACTION READ ONLY, WITH CONSISTENT SNAPSHOT");
@@ -788,6 +996,10 @@ std::uint64_t MysqlDriver::dump(backend::SnapshotWriter& out) {
 
 void MysqlDriver::restore(backend::SnapshotReader& in, std::uint64_t index) {
     Impl& d = *impl_;
+    if (d.group.open) {
+        d.abandon_open_part(false);
+        throw BackendError("MySQL backend: restore() inside an apply group");
+    }
     try {
         Session& s = d.w();
         if (d.current_marker().pending_index != 0) d.undo_pending();

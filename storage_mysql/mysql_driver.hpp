@@ -45,6 +45,26 @@
 // Either way no statement is applied twice and none is skipped; in the second case the node's
 // tables show the completed steps of the entry after applied_index() until it is delivered again.
 //
+// Apply groups (driver.hpp: begin_group, end_group, abandon_group). A batch of DML only runs in
+// the group's one open transaction, under `SAVEPOINT orcraft_batch`: a failing statement undoes
+// the batch with ROLLBACK TO SAVEPOINT, and its index still counts. The marker (applied index and
+// the last batch's results) is written once, in the COMMIT that end_group() makes; until then
+// readers, which read committed state only, see nothing of the group. Three things commit the
+// group early (with the index of its last batch so far) and then let it continue in a new
+// transaction: a batch containing DDL, which then runs step by step exactly as outside a group;
+// a batch whose entry the marker shows as partly applied (resumed as outside a group); and a
+// failing batch whose undone statements used AUTO_INCREMENT values, which are given back as
+// outside a group, by an ALTER TABLE after the commit. A failure of the backend inside a group
+// (lost connection, deadlock, a ROLLBACK TO SAVEPOINT refused because the server rolled the
+// whole transaction back) undoes the open part and throws BackendError; nothing of the group is
+// retried, since its earlier batches are no longer at hand. After that, and after
+// abandon_group(), applied_index() is the index durably recorded: the value at begin_group(), or
+// the index of the group's last early commit. When the connection is lost during end_group()'s
+// COMMIT, the driver reconnects, makes sure the old session is gone, and reads the marker: if
+// the COMMIT landed, end_group() returns normally. A crash inside a group loses exactly the
+// open part, which the server rolls back; the marker and the rows agree, as after a crash
+// between ungrouped batches, and the counters the lost part used are given back at start-up.
+//
 // Lost connections (errors 2002, 2006, 2013, 1927, ...). The driver reconnects, with a deadline.
 // The writer first makes sure its old session is gone on the server (KILL and wait), then reads
 // the marker: a batch that committed is not run again (its results are read back from the
@@ -89,6 +109,10 @@ class MysqlDriver final : public backend::Driver {
     std::vector<backend::QueryResult> query(
         const std::vector<backend::Statement>& statements) override;
     std::uint64_t applied_index() override;
+    // Apply groups; see "Apply groups" above.
+    void begin_group() override;
+    void end_group() override;
+    void abandon_group() override;
     // Portable snapshots (mysql_snapshot.hpp): dump() reads on a reader connection in a
     // transaction started WITH CONSISTENT SNAPSHOT, so the writer continues meanwhile; restore()
     // builds the tables under temporary names and swaps them in with one RENAME TABLE.

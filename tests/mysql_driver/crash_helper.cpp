@@ -1,6 +1,7 @@
-// Applies the crash script to the database named by argv[1] on the test server and kills
-// itself with SIGKILL at the hook point named by ORCRAFT_CRASH_AT, the ORCRAFT_CRASH_NTH-th
-// time (default 1) the driver reaches it. Exits 0 when the point was never reached.
+// Applies the crash script (with a second argument "group": the apply-group script) to the
+// database named by argv[1] on the test server and kills itself with SIGKILL at the hook point
+// named by ORCRAFT_CRASH_AT, the ORCRAFT_CRASH_NTH-th time (default 1) the driver reaches it.
+// Exits 0 when the point was never reached and the script reported the errors it should.
 
 #include <csignal>
 #include <cstdio>
@@ -11,8 +12,9 @@
 #include "storage_mysql/mysql_driver.hpp"
 
 int main(int argc, char** argv) {
-    if (argc != 2) {
-        std::fprintf(stderr, "usage: %s DATABASE\n", argv[0]);
+    const bool group = argc == 3 && std::string(argv[2]) == "group";
+    if (argc != 2 && !group) {
+        std::fprintf(stderr, "usage: %s DATABASE [group]\n", argv[0]);
         return 2;
     }
     auto env = [](const char* name, const char* fallback) {
@@ -32,6 +34,7 @@ int main(int argc, char** argv) {
     };
     try {
         orcraft::storage_mysql::MysqlDriver driver(o);
+        if (group) return orcraft::mysql_test::apply_group_script(driver) == 1 ? 0 : 1;
         return orcraft::mysql_test::apply_script(driver) == 0 ? 0 : 1;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "crash helper: %s\n", e.what());

@@ -25,4 +25,39 @@ int apply_script(backend::Driver& driver) {
     return errors;
 }
 
+std::vector<ScriptEntry> group_script() {
+    const backend::Stamp stamp{1700000000000000, 42};
+    auto insert_g = [&](std::uint64_t index) {
+        return ScriptEntry{
+            index, stamp, {{"INSERT INTO g (v) VALUES (?)", {static_cast<std::int64_t>(index)}}}};
+    };
+    return {
+        {1,
+         stamp,
+         {{"CREATE TABLE g (id INT AUTO_INCREMENT PRIMARY KEY, v INT NOT NULL UNIQUE)", {}}}},
+        insert_g(2),
+        insert_g(3),
+        {4, stamp, {{"INSERT INTO g (v) VALUES (4)", {}}, {"INSERT INTO g (v) VALUES (2)", {}}}},
+        insert_g(5),
+        {6, stamp, {{"CREATE TABLE h (id INT PRIMARY KEY)", {}}, {"INSERT INTO h VALUES (6)", {}}}},
+        insert_g(7),
+        {8, stamp, {{"INSERT INTO h VALUES (8)", {}}}},
+        insert_g(9),
+    };
+}
+
+int apply_group_script(backend::Driver& driver) {
+    int errors = 0;
+    const auto script = group_script();
+    auto run = [&](const ScriptEntry& e) {
+        if (driver.execute(e.batch, e.stamp, e.index).error) ++errors;
+    };
+    run(script.front());
+    driver.begin_group();
+    for (std::size_t i = 1; i < script.size(); ++i)
+        run(script[i]);
+    driver.end_group();
+    return errors;
+}
+
 }  // namespace orcraft::mysql_test

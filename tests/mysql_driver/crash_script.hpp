@@ -22,4 +22,14 @@ std::vector<ScriptEntry> crash_script();
 // driver itself). Returns the number of entries that reported a statement error.
 int apply_script(backend::Driver& driver);
 
+// A script for apply groups: entry 1 creates table g (generated ids, unique v) on its own; entries
+// 2 to 9 form one group: inserts of v = index into g, entry 4 fails after an insert (its id must be
+// given back), entry 6 creates table h and inserts 6 (DDL in the middle of the group), entry 8
+// inserts 8 into h.
+std::vector<ScriptEntry> group_script();
+
+// Executes entry 1, then entries 2 to 9 between begin_group() and end_group(). Returns the number
+// of entries that reported a statement error (1 when everything ran).
+int apply_group_script(backend::Driver& driver);
+
 }  // namespace orcraft::mysql_test
