@@ -23,7 +23,8 @@ int percent(std::uint64_t part, std::uint64_t whole) {
 
 }  // namespace
 
-std::string format_megabytes(std::uint64_t bytes) {
+std::string format_size(std::uint64_t bytes) {
+    if (bytes < 1'000'000) return fmt::format("{:.1f} kB", static_cast<double>(bytes) / 1e3);
     return fmt::format("{:.1f} MB", static_cast<double>(bytes) / 1e6);
 }
 
@@ -43,14 +44,14 @@ std::optional<SnapshotReceiveLog::Progress> SnapshotReceiveLog::on_chunk(const M
             spdlog::info(
                 "raft {}: snapshot at index {} (term {}) superseded after {} by the one at "
                 "index {}",
-                who_, transfer_->index, transfer_->term, format_megabytes(transfer_->received),
+                who_, transfer_->index, transfer_->term, format_size(transfer_->received),
                 m.snapshot.index);
         }
         transfer_ =
             Transfer{m.snapshot.index, m.snapshot.term, 0, m.snapshot_bytes, now, now, now, 0};
         spdlog::info("raft {}: receiving a snapshot at index {} (term {}) in term {}: {}", who_,
                      m.snapshot.index, m.snapshot.term, term,
-                     m.snapshot_bytes ? format_megabytes(m.snapshot_bytes) : "size unknown");
+                     m.snapshot_bytes ? format_size(m.snapshot_bytes) : "size unknown");
     } else if (m.offset != transfer_->received) {
         return std::nullopt;  // a duplicate or a gap: the core tells the leader where to resume
     }
@@ -63,8 +64,7 @@ std::optional<SnapshotReceiveLog::Progress> SnapshotReceiveLog::on_chunk(const M
         spdlog::info(
             "raft {}: received the snapshot at index {} (term {}) in term {}: {} in {:.1f} s "
             "({:.1f} MB/s); installing it",
-            who_, t.index, t.term, term, format_megabytes(t.received), secs,
-            rate_mb(t.received, secs));
+            who_, t.index, t.term, term, format_size(t.received), secs, rate_mb(t.received, secs));
         transfer_.reset();
         return Progress{0, 0};
     }
@@ -73,8 +73,8 @@ std::optional<SnapshotReceiveLog::Progress> SnapshotReceiveLog::on_chunk(const M
         spdlog::info(
             "raft {}: receiving the snapshot at index {} (term {}) in term {}: {}% ({} of "
             "{}), {:.1f} MB/s",
-            who_, t.index, t.term, term, percent(t.received, t.total), format_megabytes(t.received),
-            format_megabytes(t.total), rate_mb(t.received - t.received_at_last_line, secs));
+            who_, t.index, t.term, term, percent(t.received, t.total), format_size(t.received),
+            format_size(t.total), rate_mb(t.received - t.received_at_last_line, secs));
         t.last_line = now;
         t.received_at_last_line = t.received;
     }
@@ -88,7 +88,7 @@ bool SnapshotReceiveLog::expire(ProgressTime now) {
         "nothing for {} s after {} of {}",
         who_, transfer_->index, transfer_->term,
         std::chrono::duration_cast<std::chrono::seconds>(idle_timeout_).count(),
-        format_megabytes(transfer_->received), format_megabytes(transfer_->total));
+        format_size(transfer_->received), format_size(transfer_->total));
     transfer_.reset();
     return true;
 }
@@ -127,7 +127,7 @@ void ReplicationProgressLog::observe_snapshot(ProgressTime now, Term term,
         spdlog::info(
             "raft {}: the snapshot at index {} (term {}) went to {} in term {}: {} in "
             "about {:.0f} s",
-            who_, s.index, s.term, m.name, term, format_megabytes(s.total), std::max(1.0, secs));
+            who_, s.index, s.term, m.name, term, format_size(s.total), std::max(1.0, secs));
         sending_.erase(it);
         it = sending_.end();
     }
@@ -139,8 +139,8 @@ void ReplicationProgressLog::observe_snapshot(ProgressTime now, Term term,
             "raft {}: sending the snapshot at index {} (term {}) to {} in term {}: {}% "
             "({} of {})",
             who_, m.snapshot_index, m.snapshot_term, m.name, term,
-            percent(m.snapshot_acked, m.snapshot_bytes), format_megabytes(m.snapshot_acked),
-            format_megabytes(m.snapshot_bytes));
+            percent(m.snapshot_acked, m.snapshot_bytes), format_size(m.snapshot_acked),
+            format_size(m.snapshot_bytes));
         return;
     }
     Sending& s = it->second;
@@ -151,7 +151,7 @@ void ReplicationProgressLog::observe_snapshot(ProgressTime now, Term term,
         "raft {}: sending the snapshot at index {} (term {}) to {} in term {}: {}% ({} "
         "of {}), {:.1f} MB/s",
         who_, s.index, s.term, m.name, term, percent(m.snapshot_acked, s.total),
-        format_megabytes(m.snapshot_acked), format_megabytes(s.total), rate_mb(sent, secs));
+        format_size(m.snapshot_acked), format_size(s.total), rate_mb(sent, secs));
     s.last_time = now;
     s.last_acked = m.snapshot_acked;
 }
@@ -210,7 +210,7 @@ void SnapshotCreationLog::report(std::uint64_t rows, std::uint64_t bytes) {
     spdlog::info(
         "raft {}: taking a snapshot at index {}: {} rows, {} so far in {:.1f} s ({:.1f} "
         "MB/s)",
-        who_, index_, rows, format_megabytes(bytes), secs, rate_mb(bytes, secs));
+        who_, index_, rows, format_size(bytes), secs, rate_mb(bytes, secs));
     last_line_ = now;
 }
 

@@ -29,8 +29,8 @@ using ProgressTime = ProgressClock::time_point;
 
 inline constexpr std::chrono::milliseconds kProgressInterval{1000};
 
-// "12.3 MB" (decimal megabytes, one decimal).
-std::string format_megabytes(std::uint64_t bytes);
+// "12.3 MB" (decimal megabytes, one decimal), or "8.0 kB" below a megabyte.
+std::string format_size(std::uint64_t bytes);
 
 // A member's view of the snapshot the leader is streaming to it.
 class SnapshotReceiveLog {

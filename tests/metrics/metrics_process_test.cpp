@@ -1,4 +1,5 @@
-// /api/metrics of a real standalone node over TCP: requests are counted by route and status.
+// /api/metrics of a real node over TCP: requests are counted by route and status, and a raft
+// node reports its runtime.
 
 #include <catch2/catch.hpp>
 
@@ -44,4 +45,38 @@ TEST_CASE("a standalone node counts its requests by route and status", "[metrics
     const auto second = parse_exposition(client.get("/api/metrics").body);
     CHECK(second.value("orcraft_http_requests_total", {{"route", "metrics"}, {"status", "200"}}) ==
           1);
+}
+
+TEST_CASE("a raft node reports its runtime's disk writes applies and snapshots", "[metrics]") {
+    TempDir dir;
+    const std::string raft = "127.0.0.1:" + std::to_string(pick_free_port());
+    NodeProcess node(dir.path(), {{"BackendDB", "sqlite"},
+                                  {"RaftEnabled", true},
+                                  {"RaftBind", raft},
+                                  {"RaftNodes", {raft}},
+                                  {"RaftDataDir", (dir.path() / "raft").string()},
+                                  {"RaftSnapshotThreshold", 100},
+                                  {"RaftTrailingLogs", 10}});
+    node.start();
+    node.wait_healthy();
+    REQUIRE(node.post("/api/db/execute", {{"statements", {"CREATE TABLE t (id INT PRIMARY KEY)"}}})
+                .status == 200);
+    for (int i = 0; i < 300; ++i)
+        REQUIRE(node.post("/api/db/execute",
+                          {{"statements", nlohmann::json::array({nlohmann::json::array(
+                                              {"INSERT INTO t VALUES (?)", i})})}})
+                    .status == 200);
+    auto client = node.client();
+    const auto p = parse_exposition(client.get("/api/metrics").body);
+    // Every write is one durable log write of at least one entry, applied in a batch.
+    CHECK(p.value("orcraft_raft_fsync_duration_seconds_count") >= 1);
+    CHECK(p.value("orcraft_raft_fsync_duration_seconds_sum") > 0);
+    CHECK(p.value("orcraft_raft_entries_per_batch_count") >= 1);
+    CHECK(p.value("orcraft_raft_entries_per_batch_sum") >= 301);
+    CHECK(p.value("orcraft_raft_apply_duration_seconds_count") >= 1);
+    CHECK(p.value("orcraft_raft_apply_duration_seconds_sum") > 0);
+    // 300 entries at a threshold of 100: at least two snapshots taken.
+    CHECK(p.value("orcraft_raft_snapshot_duration_seconds_count", {{"kind", "taken"}}) >= 2);
+    CHECK(p.value("orcraft_raft_snapshot_install_received_bytes") == 0);
+    CHECK(p.value("orcraft_backend_errors_total", {{"operation", "apply"}}) == 0);
 }

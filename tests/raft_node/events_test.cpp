@@ -1,0 +1,110 @@
+// What the runtime reports about itself: NodeEvents (the metrics' source) from a real cluster
+// under writes, and the progress lines of a snapshot sent to a wiped member.
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/spdlog.h>
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "local_cluster.hpp"
+#include "polling.hpp"
+
+using namespace orcraft::raft;
+using orcraft::raft::testing::LocalCluster;
+using orcraft::tests::eventually;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct CountingEvents final : NodeEvents {
+    std::atomic<std::uint64_t> disk_writes{0}, disk_entries{0}, applies{0}, applied_entries{0},
+        taken{0}, installed{0}, receiving{0}, failures{0};
+    void disk_write(std::uint64_t entries, double) override {
+        ++disk_writes;
+        disk_entries += entries;
+    }
+    void applied(std::uint64_t entries, double) override {
+        ++applies;
+        applied_entries += entries;
+    }
+    void snapshot_taken(std::uint64_t, double) override { ++taken; }
+    void snapshot_installed(std::uint64_t, double) override { ++installed; }
+    void snapshot_receiving(std::uint64_t, std::uint64_t) override { ++receiving; }
+    void state_machine_failed(std::string_view) override { ++failures; }
+};
+
+// Keeps every line logged through the default logger while it is installed.
+class CapturedLog final : public spdlog::sinks::base_sink<std::mutex> {
+  public:
+    bool contains(const std::string& text) {
+        std::lock_guard lock(mutex_);
+        for (const auto& line : lines_)
+            if (line.find(text) != std::string::npos) return true;
+        return false;
+    }
+
+  protected:
+    void sink_it_(const spdlog::details::log_msg& msg) override {
+        lines_.emplace_back(msg.payload.data(), msg.payload.size());
+    }
+    void flush_() override {}
+
+  private:
+    std::vector<std::string> lines_;
+};
+
+}  // namespace
+
+TEST_CASE(
+    "events report disk writes applies and snapshots and a wiped member logs the snapshot "
+    "it receives",
+    "[raft_node]") {
+    auto log = std::make_shared<CapturedLog>();
+    spdlog::default_logger()->sinks().push_back(log);
+    {
+        std::vector<CountingEvents> events(3);  // outlives the nodes that report to it
+        LocalCluster c(3);
+        c.tweak = [](NodeOptions& o) {
+            o.snapshot_threshold = 50;
+            o.trailing_entries = 10;
+        };
+        for (int i = 0; i < 3; ++i) {
+            c.start(i);
+            c.node(i).set_events(&events[static_cast<std::size_t>(i)]);
+        }
+        c.wait_leader(10s);
+        for (int i = 0; i < 300; ++i)
+            REQUIRE(c.propose_via_leader("e" + std::to_string(i)).error == ProposeError::kNone);
+        REQUIRE(eventually(10s, [&] {
+            for (auto& e : events)
+                if (e.applied_entries < 300 || e.taken == 0) return false;
+            return true;
+        }));
+        for (auto& e : events) {
+            CHECK(e.disk_writes > 0);
+            CHECK(e.disk_entries >= 300);
+            CHECK(e.applies > 0);
+            CHECK(e.failures == 0);
+        }
+
+        const int leader = c.wait_leader(10s);
+        const int wiped = (leader + 1) % 3;
+        c.node(wiped).set_events(nullptr);
+        c.stop(wiped);
+        c.wipe(wiped);
+        c.start(wiped);
+        REQUIRE(c.propose_via_leader("after wipe").error == ProposeError::kNone);
+        REQUIRE(eventually(10s, [&] { return c.member(wiped).sm->restores() >= 1; }));
+        CHECK(log->contains("receiving a snapshot at index"));
+        CHECK(log->contains("received the snapshot at index"));
+        CHECK(log->contains("installed the snapshot at index"));
+        for (int i = 0; i < 3; ++i)
+            c.node(i).set_events(nullptr);
+    }
+    auto& sinks = spdlog::default_logger()->sinks();
+    sinks.erase(std::remove(sinks.begin(), sinks.end(), log), sinks.end());
+}
