@@ -84,6 +84,11 @@ class Fuzzer {
         m.offset = number();
         if (chance(30)) m.chunk = bytes(300);
         m.done = chance(50);
+        if (m.type == MessageType::kSnapshot) {
+            // A snapshot chunk carries the snapshot's size where other messages carry `index`.
+            m.snapshot_bytes = m.index;
+            m.index = 0;
+        }
         return m;
     }
 

@@ -376,6 +376,11 @@ Message full_message(MessageType type, NodeId from, NodeId to, std::uint64_t sal
     m.offset = 123456789;
     m.chunk = std::string("\0binary\xff", 8);
     m.done = true;
+    if (type == MessageType::kSnapshot) {
+        // A snapshot chunk carries the snapshot's size where other messages carry `index`.
+        m.snapshot_bytes = m.index;
+        m.index = 0;
+    }
     return m;
 }
 
@@ -412,6 +417,7 @@ bool same_message(const Message& a, const Message& b, std::string* difference) {
     if (!(a.snapshot == b.snapshot)) return differ("snapshot");
     if (a.offset != b.offset) return differ("offset");
     if (a.chunk != b.chunk) return differ("chunk");
+    if (a.snapshot_bytes != b.snapshot_bytes) return differ("snapshot_bytes");
     if (a.done != b.done) return differ("done");
     return true;
 }
