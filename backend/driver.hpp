@@ -112,8 +112,11 @@ class Driver {
     // index. When an execute() of the group or end_group() itself throws BackendError, or when
     // abandon_group() is called, the whole group is undone and applied_index() returns to its
     // value at begin_group(). Index-0 (unlogged) batches, dump() and restore() are not allowed
-    // inside a group. The defaults do nothing: every execute() then commits on its own, which
-    // gives the same results and the same final state, only with one commit per batch.
+    // inside a group. While a group is open, query() called on the thread that opened it (a
+    // command handler reading what earlier entries wrote) sees the group's batches; query() on
+    // any other thread sees committed state only. The defaults do nothing: every execute() then
+    // commits on its own, which gives the same results and the same final state, only with one
+    // commit per batch.
     virtual void begin_group() {}
     virtual void end_group() {}
     virtual void abandon_group() {}

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
@@ -246,6 +247,7 @@ void SqliteDriver::rollback_quietly() {
     if (group_open_) {
         // Everything since begin_group() is gone, the recorded index included.
         group_open_ = false;
+        group_owner_ = std::thread::id();
         applied_ = group_start_applied_;
     }
 }
@@ -257,6 +259,7 @@ void SqliteDriver::begin_group() {
     }
     writer_->exec("BEGIN IMMEDIATE");
     group_open_ = true;
+    group_owner_ = std::this_thread::get_id();
     group_start_applied_ = applied_;
 }
 
@@ -275,6 +278,7 @@ void SqliteDriver::end_group() {
         throw;
     }
     group_open_ = false;
+    group_owner_ = std::thread::id();
 }
 
 void SqliteDriver::abandon_group() {
@@ -485,6 +489,12 @@ void SqliteDriver::release_reader(std::unique_ptr<Connection> c) {
 }
 
 std::vector<QueryResult> SqliteDriver::query(const std::vector<Statement>& statements) {
+    if (group_owner_.load() == std::this_thread::get_id()) {
+        // The apply thread reading inside its own group (a command handler validating against
+        // the rows earlier entries left): only the writer's open transaction has that state.
+        std::lock_guard lock(write_mutex_);
+        return run_queries(*writer_, statements);
+    }
     auto conn = acquire_reader();
     struct Release {
         SqliteDriver* self;
@@ -497,8 +507,16 @@ std::vector<QueryResult> SqliteDriver::query(const std::vector<Statement>& state
         }
     } release{this, conn};
 
-    std::vector<QueryResult> results;
     conn->exec("BEGIN");
+    std::vector<QueryResult> results = run_queries(*conn, statements);
+    conn->exec("COMMIT");
+    return results;
+}
+
+std::vector<QueryResult> SqliteDriver::run_queries(Connection& connection,
+                                                   const std::vector<Statement>& statements) {
+    Connection* conn = &connection;
+    std::vector<QueryResult> results;
     const auto seed = static_cast<std::uint64_t>(options_.clock());
     for (std::size_t i = 0; i < statements.size(); ++i) {
         const Statement& st = statements[i];
@@ -574,7 +592,6 @@ std::vector<QueryResult> SqliteDriver::query(const std::vector<Statement>& state
         }
         results.push_back(std::move(qr));
     }
-    conn->exec("COMMIT");
     return results;
 }
 

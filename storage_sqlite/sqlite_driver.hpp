@@ -34,12 +34,14 @@
 // The applied index lives in the table orcraft_applied_index (one row), written in the same
 // transaction as the batch.
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "backend/dialect.hpp"
@@ -100,6 +102,9 @@ class SqliteDriver final : public backend::Driver {
     // the batch's effects), records the error in `out` and returns true.
     bool run_batch(const std::vector<backend::Statement>& batch, const backend::Stamp& stamp,
                    backend::BatchOutcome& out, const char* undo);
+    // Runs read-only statements on `connection` in the transaction already open there.
+    std::vector<backend::QueryResult> run_queries(
+        Connection& connection, const std::vector<backend::Statement>& statements);
     // Rolls back the open transaction, and the open group with it.
     void rollback_quietly();
 
@@ -112,6 +117,9 @@ class SqliteDriver final : public backend::Driver {
     std::mutex write_mutex_;
     std::uint64_t applied_ = 0;
     bool group_open_ = false;
+    // The thread that opened the group (none outside groups): its query() calls read through
+    // the writer, inside the group's transaction.
+    std::atomic<std::thread::id> group_owner_{};
     std::uint64_t group_start_applied_ = 0;  // applied_ at begin_group()
 
     std::mutex pool_mutex_;

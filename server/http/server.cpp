@@ -82,9 +82,12 @@ HttpServer::Core::~Core() = default;
 bool HttpServer::Core::post(std::function<void()> task) {
     std::lock_guard lock(tasks_mutex);
     if (!accepting_tasks) return false;
+    // run_tasks() takes the whole queue at once: a queue that is not empty has a wake-up
+    // pending already. Fewer sends also spare the loop libuv's spinning on a busy async handle.
+    const bool first = tasks.empty();
     tasks.push_back(std::move(task));
     // Under the lock: the loop closes `wake` only after clearing accepting_tasks under it.
-    uv_async_send(&wake);
+    if (first) uv_async_send(&wake);
     return true;
 }
 

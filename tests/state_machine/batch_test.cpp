@@ -1,6 +1,7 @@
 // SqlStateMachine::apply_batch: a run of entries applied as one driver apply group gives exactly
 // what applying them one by one gives (results, rows, applied index, result checksum), on every
-// backend; a group that fails part way leaves the backend at the state before the group.
+// backend, including what command handlers read; a group that fails part way leaves the
+// backend at the state before the group.
 
 #include <catch2/catch.hpp>
 
@@ -26,10 +27,14 @@ void register_commands(SqlStateMachine& sm, bool& fail_hard) {
                                                  const std::string& payload) {
         if (payload.empty()) throw CommandRejected("add-host needs a host name");
         if (fail_hard) throw std::runtime_error("the handler broke");
+        // Reads what earlier entries wrote, also those of the same, still open, apply group.
+        const auto found =
+            d.query({{"SELECT COUNT(*) FROM hosts WHERE name = ?", {Value{payload}}}});
+        if (found[0].rows[0][0] != Value{std::int64_t{0}}) return std::string("exists");
         const BatchOutcome out =
             run_sql(d, stamp, index,
                     {{"INSERT INTO hosts (name, seen) VALUES (?, NOW())", {Value{payload}}}});
-        return out.error ? "duplicate" : "added";
+        return std::string(out.error ? "duplicate" : "added");
     });
     sm.register_command("nothing", [](Driver&, const Stamp&, std::uint64_t, const std::string&) {
         return std::string("nothing written");
@@ -102,7 +107,8 @@ TEST_CASE("state_machine: a batch applies like its entries one by one, on every 
                 CHECK(results[i] == expected[i]);
             }
             CHECK(decode_result(results[3]).kind == ApplyResult::Kind::kStatementFailed);
-            CHECK(decode_result(results[5]).handler_result == "duplicate");
+            // Entry 6 read entry 5's row, written earlier in the same group.
+            CHECK(decode_result(results[5]).handler_result == "exists");
             CHECK(batched.applied_index() == 13);
             CHECK(batch_driver->applied_index() == 13);
             CHECK(batched.checksum() == single.checksum());
