@@ -34,6 +34,11 @@ class AutoIncrementKeeper {
     // Inside the batch's open transaction, after its statements: computes the true counters of
     // `tables` and stores them. Takes effect in memory once committed() is called.
     void record(Session& s, const std::set<std::string>& tables);
+    // As record(), but the stored counters are written later, by write_noted(), which must run
+    // in the same transaction before it commits (an apply group notes each batch's counters and
+    // writes them once, with its marker).
+    void note(Session& s, const std::set<std::string>& tables);
+    void write_noted(Session& s);
     // After the transaction committed (reads the stored counters again after a resync).
     void committed(Session& s);
     void rolled_back();
@@ -66,6 +71,7 @@ class AutoIncrementKeeper {
     std::map<std::string, std::int64_t> truth_;    // committed true counters
     std::map<std::string, std::int64_t> pending_;  // recorded in the open transaction
     std::set<std::string> forgotten_;              // forgotten in the open transaction
+    std::set<std::string> unwritten_;              // noted in pending_, not yet stored
     bool resync_pending_ = false;
 };
 

@@ -3,6 +3,7 @@
 #include <cppconn/statement.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -528,6 +529,9 @@ struct MysqlDriver::Impl {
         bool open = false;         // between begin_group() and end_group()
         bool transaction = false;  // the group's transaction is open on the writer
         Marker durable;            // the marker as last committed
+        // The thread that opened the group (its query() calls read through the writer); the
+        // only member other threads read.
+        std::atomic<std::thread::id> owner{};
     } group;
 
     void begin_group() {
@@ -535,6 +539,33 @@ struct MysqlDriver::Impl {
         group.durable = with_writer([&] { return current_marker(); });
         group.open = true;
         group.transaction = false;
+        group.owner = std::this_thread::get_id();
+    }
+
+    // query() on the group's own thread while its transaction is open: the statements run on the
+    // writer inside that transaction, so they see the group's batches. A failing statement leaves
+    // the transaction as it was; a failure of the backend undoes the group.
+    std::vector<backend::QueryResult> query_in_group(const std::vector<backend::Statement>& sts) {
+        std::vector<backend::QueryResult> out;
+        for (std::size_t i = 0; i < sts.size(); ++i) {
+            std::string text;
+            try {
+                text = detail::interpolate(sts[i].sql, sts[i].params);
+            } catch (const backend::dialect::DialectError& e) {
+                throw backend::StatementQueryError(i, e.what());
+            }
+            try {
+                std::unique_ptr<sql::Statement> plain(writer->conn->createStatement());
+                std::unique_ptr<sql::ResultSet> rs(plain->executeQuery(text));
+                out.push_back(detail::read_result(*rs, i));
+            } catch (const sql::SQLException& e) {
+                if (lost(e, *writer) ||
+                    detail::classify_error(e.getErrorCode()) != ErrorClass::kStatement)
+                    fail_group(e);
+                throw backend::StatementQueryError(i, detail::describe(e));
+            }
+        }
+        return out;
     }
 
     // Commits what the group did since its last commit, with the marker of its last batch.
@@ -545,6 +576,7 @@ struct MysqlDriver::Impl {
         Session& s = *writer;
         if (!group.transaction) s.exec("START TRANSACTION");
         group.transaction = true;
+        autoinc.write_noted(s);
         detail::store_marker(s, done);
         hook("group-before-commit");
         s.exec("COMMIT");
@@ -561,6 +593,7 @@ struct MysqlDriver::Impl {
     void abandon_open_part(bool connection_lost) noexcept {
         const bool had_transaction = group.transaction;
         group.open = false;
+        group.owner = std::thread::id();
         group.transaction = false;
         autoinc.rolled_back();
         marker.reset();
@@ -592,12 +625,14 @@ struct MysqlDriver::Impl {
         try {
             if (marker) commit_group_part();
             group.open = false;
+            group.owner = std::thread::id();
             return;
         } catch (const sql::SQLException& e) {
             if (writer && lost(e, *writer)) {
                 // The COMMIT may have landed before the connection went: once the old session is
                 // gone for sure, the marker tells.
                 group.open = false;
+                group.owner = std::thread::id();
                 group.transaction = false;
                 autoinc.rolled_back();
                 reconnect_writer();
@@ -705,7 +740,7 @@ struct MysqlDriver::Impl {
             }
             hook("after-statement");
         }
-        autoinc.record(s, targets);
+        autoinc.note(s, targets);
         out.results = std::move(results);
         return note_in_group(index, std::move(out));
     }
@@ -932,6 +967,8 @@ std::vector<backend::QueryResult> MysqlDriver::query(
         }
     }
     Impl& d = *impl_;
+    if (d.group.owner.load() == std::this_thread::get_id() && d.group.transaction)
+        return d.query_in_group(statements);
     for (int attempt = 0;; ++attempt) {
         Session s = d.acquire_reader();
         try {

@@ -49,10 +49,11 @@
 // the group's one open transaction, under `SAVEPOINT orcraft_batch`: a failing statement undoes
 // the batch with ROLLBACK TO SAVEPOINT, and its index still counts. The marker (applied index and
 // the last batch's results) is written once, in the COMMIT that end_group() makes; until then
-// readers, which read committed state only, see nothing of the group. Three things commit the
-// group early (with the index of its last batch so far) and then let it continue in a new
-// transaction: a batch containing DDL, which then runs step by step exactly as outside a group;
-// a batch whose entry the marker shows as partly applied (resumed as outside a group); and a
+// readers, which read committed state only, see nothing of the group, except query() on the
+// thread that opened the group, which runs on the writer inside the group's transaction. Three
+// things commit the group early (with the index of its last batch so far) and then let it continue
+// in a new transaction: a batch containing DDL, which then runs step by step exactly as outside a
+// group; a batch whose entry the marker shows as partly applied (resumed as outside a group); and a
 // failing batch whose undone statements used AUTO_INCREMENT values, which are given back as
 // outside a group, by an ALTER TABLE after the commit. A failure of the backend inside a group
 // (lost connection, deadlock, a ROLLBACK TO SAVEPOINT refused because the server rolled the

@@ -44,10 +44,10 @@ struct MysqlOptions {
     // Called at named points of a batch so tests can crash the process exactly there:
     // "before-ddl" (progress marker with the schema fingerprint committed, DDL not run),
     // "after-ddl" (DDL committed, marker not yet moved past it), "after-statement" (a DML
-    // statement ran inside the open transaction, also that of an apply group), "before-commit" and "after-commit" (around
-    // the COMMIT of a batch's last transaction), "group-before-commit" and "group-after-commit"
-    // (around a COMMIT of an apply group's transaction, at end_group() or before a batch that
-    // makes the group commit early), "snapshot-before-swap" and
+    // statement ran inside the open transaction, also that of an apply group), "before-commit" and
+    // "after-commit" (around the COMMIT of a batch's last transaction), "group-before-commit" and
+    // "group-after-commit" (around a COMMIT of an apply group's transaction, at end_group() or
+    // before a batch that makes the group commit early), "snapshot-before-swap" and
     // "snapshot-after-swap" (a snapshot install with its pending marker set, before and after
     // the RENAME that swaps the new tables in). Empty in production.
     std::function<void(std::string_view point)> test_hook;
