@@ -110,13 +110,14 @@ class Driver {
     // index is still recorded) and applied_index() follows the batches as they run, but nothing is
     // visible to query() or durable until end_group() commits the whole group with the last
     // index. When an execute() of the group or end_group() itself throws BackendError, or when
-    // abandon_group() is called, the whole group is undone and applied_index() returns to its
-    // value at begin_group(). Index-0 (unlogged) batches, dump() and restore() are not allowed
-    // inside a group. While a group is open, query() called on the thread that opened it (a
-    // command handler reading what earlier entries wrote) sees the group's batches; query() on
-    // any other thread sees committed state only. The defaults do nothing: every execute() then
-    // commits on its own, which gives the same results and the same final state, only with one
-    // commit per batch.
+    // abandon_group() is called, what the group has not committed is undone and applied_index()
+    // returns to the index durably recorded: its value at begin_group(), unless the driver had
+    // to commit part of the group early (MySQL does before DDL, which commits implicitly). Index-0
+    // (unlogged) batches, dump() and restore() are not allowed inside a group. While a group is
+    // open, query() called on the thread that opened it (a command handler reading what earlier
+    // entries wrote) sees the group's batches; query() on any other thread sees committed state
+    // only. The defaults do nothing: every execute() then commits on its own, which gives the same
+    // results and the same final state, only with one commit per batch.
     virtual void begin_group() {}
     virtual void end_group() {}
     virtual void abandon_group() {}

@@ -458,6 +458,7 @@ ClientResponse HttpClient::request(std::string_view method, std::string_view tar
     }
     out.append("\r\n").append(body);
     const bool head = method == "HEAD";
+    const bool idempotent = head || method == "GET" || method == "OPTIONS";
 
     for (int attempt = 0;; ++attempt) {
         if (stream_.is_open() && stream_.stale()) stream_.close();
@@ -471,8 +472,10 @@ ClientResponse HttpClient::request(std::string_view method, std::string_view tar
         } catch (const ClientError& e) {
             stream_.close();
             // A kept connection the server closed just as we sent fails without any answer:
-            // retry once on a fresh one. Timeouts are never retried (the request may have run).
-            if (!reused || attempt > 0 || e.kind() != ClientError::Kind::Closed) throw;
+            // an idempotent request is retried once on a fresh one. Nothing else is retried, and
+            // timeouts never are: the server may have run the request.
+            if (!idempotent || !reused || attempt > 0 || e.kind() != ClientError::Kind::Closed)
+                throw;
         }
     }
 }

@@ -5,9 +5,10 @@
 // one response from it (Content-Length, chunked, or until the server closes), leaving any bytes
 // that follow in the stream for the next call, so pipelined responses can be read one by one.
 // HttpClient sends one request at a time over a kept connection and reconnects when the server
-// has closed it; it is meant for idempotent requests and tests, since that one resend could run a
-// request twice (the leader proxy uses TcpStream and read_response_streaming() directly and never
-// resends). All failures throw ClientError with a message naming the address and the step
+// has closed it; it resends a request only when its method is idempotent (GET, HEAD, OPTIONS), so
+// a POST is never run twice (the leader proxy uses TcpStream and read_response_streaming()
+// directly and never resends). All failures throw ClientError with a message naming the address and
+// the step
 // ("connect 127.0.0.1:3000: Connection refused", "127.0.0.1:3000: no response within 30000 ms").
 // Nothing here is thread-safe: use one object per thread.
 
@@ -126,7 +127,8 @@ class HttpClient {
     // Sends one request and returns the response. Adds Host and, when there is a body or the method
     // is POST/PUT/PATCH, Content-Length; other headers are sent as given. The connection is reused
     // for the next request when the server keeps it; a reused connection that turns out to be
-    // closed before any response byte arrives is reopened and the request sent once more.
+    // closed before any response byte arrives is reopened and a GET, HEAD or OPTIONS request sent
+    // once more (any other method throws: the server may have run it).
     ClientResponse request(std::string_view method, std::string_view target,
                            const Headers& headers = {}, std::string_view body = {});
     ClientResponse get(std::string_view target) { return request("GET", target); }
