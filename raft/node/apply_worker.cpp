@@ -169,13 +169,21 @@ void ApplyWorker::apply_batch(std::vector<Entry>& batch) {
     applied_.store(last, std::memory_order_release);
     proposals_.applied(batch, results);
     release_reads();
-    bool due = false;
+    if (snapshot_due(last)) take_snapshot({});
+}
+
+bool ApplyWorker::snapshot_due(Index last) {
+    const std::uint64_t threshold = options_.snapshot_threshold;
+    Index since = 0;
     {
         std::lock_guard lock(snapshot_mu_);
-        due = !snapshot_busy_ && options_.snapshot_threshold > 0 &&
-              last >= last_snapshot_ + options_.snapshot_threshold;
+        if (snapshot_busy_ || threshold == 0 || last < last_snapshot_ + threshold) return false;
+        since = last - last_snapshot_;
     }
-    if (due) take_snapshot({});
+    if (last_snapshot_seconds_ < options_.slow_snapshot_seconds) return true;
+    if (since >= threshold * options_.snapshot_pace_limit) return true;
+    const std::chrono::duration<double> idle = options_.now() - last_snapshot_end_;
+    return idle.count() >= last_snapshot_seconds_ * options_.snapshot_pace;
 }
 
 void ApplyWorker::install_snapshot(const Snapshot& snapshot) {
@@ -209,6 +217,7 @@ void ApplyWorker::take_snapshot(std::function<void(bool, std::string)> done) {
         snapshot_busy_ = true;
     }
     const auto started = std::chrono::steady_clock::now();
+    const auto paced_start = options_.now();
     Index index = 0;
     operation_ = "snapshot";
     SnapshotCreationLog progress(options_.who, applied(), options_.now);
@@ -218,6 +227,9 @@ void ApplyWorker::take_snapshot(std::function<void(bool, std::string)> done) {
     state.reset();
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    // Pacing measures on the injected clock, so that tests can make a snapshot look slow.
+    last_snapshot_seconds_ = std::chrono::duration<double>(options_.now() - paced_start).count();
+    last_snapshot_end_ = options_.now();
     on_snapshot_(index, std::move(framed), seconds, std::move(done));
 }
 

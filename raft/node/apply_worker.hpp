@@ -2,7 +2,8 @@
 // log order, batches of committed entries, received snapshots to install, and linearizable
 // reads waiting for an index; it completes proposals (through the ProposalTracker) and reads
 // as soon as their entries are applied, and takes a snapshot once `snapshot_threshold` entries
-// were applied since the last one (or when asked).
+// were applied since the last one (later when snapshots are slow: see the pacing options), or
+// when asked.
 //
 // Entries at or below the state machine's applied index at start are skipped (they were applied
 // before a restart). Member records (see address_book.hpp) reach the state machine as kNoop
@@ -39,7 +40,16 @@ struct ApplyWorkerOptions {
     std::size_t max_batch_bytes = 16 * 1024 * 1024;
     std::string who;               // names the node in progress lines
     EventRelay* events = nullptr;  // applies, installs and failures are reported there
-    // The clock of the snapshot progress lines (tests drive it).
+    // Pacing of automatic snapshots whose state machine is slow to snapshot (a large database):
+    // once a snapshot took at least `slow_snapshot_seconds`, the next automatic one waits, past
+    // the threshold, until `snapshot_pace` times that duration has gone by since it ended, so
+    // that snapshots take at most about 1/snapshot_pace of the apply thread's time; but never
+    // past `snapshot_pace_limit` thresholds' worth of entries, which bounds the log kept in
+    // memory. Fast snapshots are taken at the threshold.
+    double slow_snapshot_seconds = 0.05;
+    double snapshot_pace = 10;
+    std::uint64_t snapshot_pace_limit = 16;
+    // The clock of the snapshot progress lines and of the pacing (tests drive it).
     std::function<std::chrono::steady_clock::time_point()> now = [] {
         return std::chrono::steady_clock::now();
     };
@@ -92,6 +102,8 @@ class ApplyWorker {
     void run();
     void apply_entries(std::vector<Entry>& entries);
     void apply_batch(std::vector<Entry>& batch);
+    // Whether an automatic snapshot is due after applying up to `last` (threshold and pacing).
+    bool snapshot_due(Index last);
     void install_snapshot(const Snapshot& snapshot);
     void take_snapshot(std::function<void(bool, std::string)> done);
     void release_reads();
@@ -112,6 +124,8 @@ class ApplyWorker {
     // Apply thread only.
     Index skip_through_;  // entries at or below it were applied before the start
     Index last_snapshot_;
+    double last_snapshot_seconds_ = 0;  // how long the last snapshot taken here took
+    std::chrono::steady_clock::time_point last_snapshot_end_{};
     bool snapshot_busy_ = false;
     std::multimap<Index, ReadDone> reads_;
 
