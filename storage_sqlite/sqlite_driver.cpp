@@ -208,6 +208,9 @@ SqliteDriver::SqliteDriver(std::string path, SqliteOptions options)
         sqlite3_busy_timeout(r->db(), options_.busy_timeout_ms);
         r->exec("PRAGMA case_sensitive_like=ON");
         r->exec("PRAGMA query_only=ON");
+        // Readers serve point reads and snapshot scans; a scan would fill a larger cache with
+        // pages it never reads again. 1 MiB holds the interior pages of large tables.
+        r->exec("PRAGMA cache_size=-1024");
         register_time_functions(r->db(), &options_.clock);
         readers_.push_back(std::move(r));
     }

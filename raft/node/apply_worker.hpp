@@ -48,7 +48,7 @@ struct ApplyWorkerOptions {
     // memory. Fast snapshots are taken at the threshold.
     double slow_snapshot_seconds = 0.05;
     double snapshot_pace = 10;
-    std::uint64_t snapshot_pace_limit = 16;
+    std::uint64_t snapshot_pace_limit = 2;
     // The clock of the snapshot progress lines and of the pacing (tests drive it).
     std::function<std::chrono::steady_clock::time_point()> now = [] {
         return std::chrono::steady_clock::now();
