@@ -59,6 +59,8 @@ class SnapshotEncoder final : public SnapshotWriter {
 
     std::uint64_t table_count() const { return tables_; }
     std::uint64_t row_count() const { return rows_; }
+    // Bytes of snapshot produced so far (compressed, plus what waits to be compressed).
+    std::uint64_t bytes_so_far() const { return out_.size() + pending_.size(); }
 
   private:
     void record(std::uint8_t type, const std::string& payload);

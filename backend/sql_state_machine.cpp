@@ -213,9 +213,40 @@ Stamp SqlStateMachine::last_applied_stamp() const {
     return last_stamp_;
 }
 
+namespace {
+
+// Passes a dump on to the encoder and reports its progress after every batch of rows.
+class ProgressWriter final : public SnapshotWriter {
+  public:
+    ProgressWriter(SnapshotEncoder& encoder, raft::StateMachine::SnapshotProgress* progress)
+        : encoder_(encoder), progress_(progress) {}
+    void table(const SnapshotTable& table) override { encoder_.table(table); }
+    void rows(const std::vector<Row>& rows) override {
+        encoder_.rows(rows);
+        if (progress_ != nullptr) progress_->report(encoder_.row_count(), encoder_.bytes_so_far());
+    }
+
+  private:
+    SnapshotEncoder& encoder_;
+    raft::StateMachine::SnapshotProgress* progress_;
+};
+
+}  // namespace
+
 std::shared_ptr<const std::string> SqlStateMachine::snapshot(raft::Index& index) {
+    return write_snapshot(index, nullptr);
+}
+
+std::shared_ptr<const std::string> SqlStateMachine::snapshot_with_progress(
+    raft::Index& index, SnapshotProgress& progress) {
+    return write_snapshot(index, &progress);
+}
+
+std::shared_ptr<const std::string> SqlStateMachine::write_snapshot(raft::Index& index,
+                                                                   SnapshotProgress* progress) {
     SnapshotEncoder encoder;
-    const std::uint64_t at = driver_->dump(encoder);
+    ProgressWriter writer(encoder, progress);
+    const std::uint64_t at = driver_->dump(writer);
     SnapshotTrailer trailer;
     trailer.applied_index = at;
     {

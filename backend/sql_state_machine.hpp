@@ -97,6 +97,9 @@ class SqlStateMachine final : public raft::StateMachine {
     void apply_marker(raft::Index index, raft::Term term) override;
     std::vector<std::string> apply_batch(const std::vector<raft::Entry>& entries) override;
     std::shared_ptr<const std::string> snapshot(raft::Index& index) override;
+    // The same, reporting rows and bytes written as the dump goes.
+    std::shared_ptr<const std::string> snapshot_with_progress(raft::Index& index,
+                                                              SnapshotProgress& progress) override;
     void restore(const raft::SnapshotMeta& meta, const std::string& data) override;
 
     // The result checksum chain (see result_checksum.hpp).
@@ -116,6 +119,8 @@ class SqlStateMachine final : public raft::StateMachine {
     ApplyResult apply_command(const Command& command, std::uint64_t index);
     void record_index(std::uint64_t index);
     void finish(std::uint64_t index, std::string_view result_bytes, const Stamp* stamp);
+    std::shared_ptr<const std::string> write_snapshot(raft::Index& index,
+                                                      SnapshotProgress* progress);
     void load_checksum_file();
     void save_checksum_file();
 
