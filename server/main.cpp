@@ -35,6 +35,9 @@ int main(int argc, char** argv) {
     // in one stays there: with a dozen threads handing buffers to each other that is most of a
     // node's growth. Two arenas cost no measurable throughput here.
     mallopt(M_ARENA_MAX, 2);
+    // Large buffers (snapshots, big batches) are mapped and unmapped on their own: glibc would
+    // otherwise raise this threshold after the first such free and keep them in the heap.
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
     std::optional<std::string> config_file;
     for (int i = 1; i < argc; ++i) {
         std::string arg = argv[i];
