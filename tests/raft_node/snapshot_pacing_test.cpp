@@ -3,9 +3,9 @@
 // snapshots; and taken anyway once the log kept in memory grows past the pacing limit.
 #include <catch2/catch.hpp>
 
-#include <atomic>
 #include <chrono>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <vector>
 
@@ -71,96 +71,70 @@ void drain(ApplyWorker& worker, Index index) {
     REQUIRE(done.get_future().wait_for(10s) == std::future_status::ready);
 }
 
+// An apply thread over a SlowSnapshotMachine that records the index of every snapshot taken.
+struct PacedWorker {
+    ManualClock clock;
+    SlowSnapshotMachine sm;
+    ProposalTracker proposals;
+    AddressBook book;
+    std::mutex mu;
+    std::vector<Index> taken;
+    std::unique_ptr<ApplyWorker> worker;
+
+    PacedWorker(SteadyClock::duration snapshot_cost, ApplyWorkerOptions o)
+        : sm(clock, snapshot_cost) {
+        o.now = [this] { return clock.now(); };
+        worker = std::make_unique<ApplyWorker>(
+            o, sm, proposals, book,
+            [this](Index index, std::shared_ptr<const std::string>, double,
+                   std::function<void(bool, std::string)>) {
+                {
+                    std::lock_guard lock(mu);
+                    taken.push_back(index);
+                }
+                worker->snapshot_finished(index, true);
+            },
+            [](const std::string&) {});
+    }
+    ~PacedWorker() { worker->stop(); }
+
+    // Applies entries `from`..`to` and returns the snapshots taken so far.
+    std::vector<Index> apply(Index from, Index to) {
+        worker->apply(entries(from, to));
+        drain(*worker, to);
+        std::lock_guard lock(mu);
+        return taken;
+    }
+};
+
 }  // namespace
 
 TEST_CASE("snapshot pacing: slow snapshots are spaced out, and bounded by the log kept",
           "[raft_node][unit]") {
-    ManualClock clock;
-    SlowSnapshotMachine sm(clock, 1s);  // every snapshot "takes" one second
-    ProposalTracker proposals;
-    AddressBook book;
-    std::mutex mu;
-    std::vector<Index> taken;
-    ApplyWorker* self = nullptr;
-
     ApplyWorkerOptions o;
     o.snapshot_threshold = 10;
     o.snapshot_pace = 10;
     o.snapshot_pace_limit = 16;
-    o.now = [&clock] { return clock.now(); };
-    ApplyWorker worker(
-        o, sm, proposals, book,
-        [&](Index index, std::shared_ptr<const std::string>, double,
-            std::function<void(bool, std::string)>) {
-            {
-                std::lock_guard lock(mu);
-                taken.push_back(index);
-            }
-            self->snapshot_finished(index, true);
-        },
-        [](const std::string&) {});
-    self = &worker;
-    auto snapshots = [&] {
-        std::lock_guard lock(mu);
-        return taken;
-    };
+    PacedWorker w(1s, o);  // every snapshot "takes" one second
 
     // The first snapshot comes at the threshold: nothing says yet that snapshots are slow.
-    worker.apply(entries(1, 10));
-    drain(worker, 10);
-    REQUIRE(snapshots() == std::vector<Index>{10});
-
+    REQUIRE(w.apply(1, 10) == std::vector<Index>{10});
     // It took a second: the next waits ten seconds past it, even beyond the threshold.
-    worker.apply(entries(11, 25));
-    drain(worker, 25);
-    CHECK(snapshots() == std::vector<Index>{10});
-    clock.advance(9s);
-    worker.apply(entries(26, 26));
-    drain(worker, 26);
-    CHECK(snapshots() == std::vector<Index>{10});
-    clock.advance(1s);
-    worker.apply(entries(27, 27));
-    drain(worker, 27);
-    CHECK(snapshots() == std::vector<Index>{10, 27});
-
+    CHECK(w.apply(11, 25) == std::vector<Index>{10});
+    w.clock.advance(9s);
+    CHECK(w.apply(26, 26) == std::vector<Index>{10});
+    w.clock.advance(1s);
+    CHECK(w.apply(27, 27) == std::vector<Index>{10, 27});
     // Without time passing, 16 thresholds of entries force one: the log in memory is bounded.
-    worker.apply(entries(28, 27 + 159));
-    drain(worker, 27 + 159);
-    CHECK(snapshots() == std::vector<Index>{10, 27});
-    worker.apply(entries(27 + 160, 27 + 160));
-    drain(worker, 27 + 160);
-    CHECK(snapshots() == std::vector<Index>{10, 27, 27 + 160});
-    worker.stop();
+    CHECK(w.apply(28, 27 + 159) == std::vector<Index>{10, 27});
+    CHECK(w.apply(27 + 160, 27 + 160) == std::vector<Index>{10, 27, 27 + 160});
 }
 
 TEST_CASE("snapshot pacing: fast snapshots are taken at every threshold", "[raft_node][unit]") {
-    ManualClock clock;
-    SlowSnapshotMachine sm(clock, 10ms);
-    ProposalTracker proposals;
-    AddressBook book;
-    std::mutex mu;
-    std::vector<Index> taken;
-    ApplyWorker* self = nullptr;
     ApplyWorkerOptions o;
     o.snapshot_threshold = 10;
-    o.now = [&clock] { return clock.now(); };
-    ApplyWorker worker(
-        o, sm, proposals, book,
-        [&](Index index, std::shared_ptr<const std::string>, double,
-            std::function<void(bool, std::string)>) {
-            {
-                std::lock_guard lock(mu);
-                taken.push_back(index);
-            }
-            self->snapshot_finished(index, true);
-        },
-        [](const std::string&) {});
-    self = &worker;
-    for (Index i = 1; i <= 30; ++i) {
-        worker.apply(entries(i, i));
-    }
-    drain(worker, 30);
-    std::lock_guard lock(mu);
-    CHECK(taken == std::vector<Index>{10, 20, 30});
-    worker.stop();
+    PacedWorker w(10ms, o);
+    for (Index i = 1; i < 30; ++i)
+        w.apply(i, i);
+    CHECK(w.apply(30, 30) == std::vector<Index>{10, 20, 30});
 }
