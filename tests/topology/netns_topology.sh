@@ -50,6 +50,8 @@ netns_etc_existed=0
 cleanup() {
     local status=$?
     set +e
+    # The throwaway server goes at once (its data is deleted below); its start script then exits.
+    pkill -KILL -f -- "--datadir=$work/mariadb/data" 2>/dev/null
     for h in node1 node2 node3 mariadb; do
         [[ -n "${pid[$h]:-}" ]] && kill -TERM "${pid[$h]}" 2>/dev/null
     done
@@ -118,9 +120,10 @@ eventually 10 in_ns node1 ping -c 1 -W 1 mariadb || fail "node1 cannot reach mar
 
 step "mariadb: docker/mariadb-start.sh in $tag-mariadb"
 mkdir -p "$work/mariadb"
-in_ns mariadb env ORCRAFT_DB_PASSWORD="$password" MARIADB_DATADIR="$work/mariadb/data" \
-    MARIADB_RUNDIR="$work/mariadb/run" MARIADB_USER=root \
-    "$src/docker/mariadb-start.sh" >"$work/mariadb.log" 2>&1 &
+# exec, so that pid[mariadb] is the start script itself, which stops mariadbd on SIGTERM.
+(exec ip netns exec "$tag-mariadb" env ORCRAFT_DB_PASSWORD="$password" \
+    MARIADB_DATADIR="$work/mariadb/data" MARIADB_RUNDIR="$work/mariadb/run" MARIADB_USER=root \
+    "$src/docker/mariadb-start.sh" >"$work/mariadb.log" 2>&1) &
 pid[mariadb]=$!
 eventually 60 grep -q "mariadb-start: ready" "$work/mariadb.log" || fail "MariaDB did not become ready"
 
