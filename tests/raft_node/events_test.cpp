@@ -1,6 +1,5 @@
 // What the runtime reports about itself: NodeEvents (the metrics' source) from a real cluster
 // under writes, and the progress lines of a snapshot sent to a wiped member.
-#include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 #include <catch2/catch.hpp>
 
@@ -10,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "captured_log.hpp"
 #include "local_cluster.hpp"
 #include "polling.hpp"
 
@@ -37,34 +37,14 @@ struct CountingEvents final : NodeEvents {
     void state_machine_failed(std::string_view) override { ++failures; }
 };
 
-// Keeps every line logged through the default logger while it is installed.
-class CapturedLog final : public spdlog::sinks::base_sink<std::mutex> {
-  public:
-    bool contains(const std::string& text) {
-        std::lock_guard lock(mutex_);
-        for (const auto& line : lines_)
-            if (line.find(text) != std::string::npos) return true;
-        return false;
-    }
-
-  protected:
-    void sink_it_(const spdlog::details::log_msg& msg) override {
-        lines_.emplace_back(msg.payload.data(), msg.payload.size());
-    }
-    void flush_() override {}
-
-  private:
-    std::vector<std::string> lines_;
-};
-
 }  // namespace
 
 TEST_CASE(
     "events report disk writes applies and snapshots and a wiped member logs the snapshot "
     "it receives",
     "[raft_node]") {
-    auto log = std::make_shared<CapturedLog>();
-    spdlog::default_logger()->sinks().push_back(log);
+    orcraft::raft::testing::LogCapture capture;
+    auto& log = capture.lines;
     {
         std::vector<CountingEvents> events(3);  // outlives the nodes that report to it
         LocalCluster c(3);
@@ -105,6 +85,4 @@ TEST_CASE(
         for (int i = 0; i < 3; ++i)
             c.node(i).set_events(nullptr);
     }
-    auto& sinks = spdlog::default_logger()->sinks();
-    sinks.erase(std::remove(sinks.begin(), sinks.end(), log), sinks.end());
 }

@@ -1,5 +1,4 @@
 // The progress lines of long operations (raft/node/progress_log.hpp) with a driven clock.
-#include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 #include <catch2/catch.hpp>
 
@@ -8,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "captured_log.hpp"
 #include "raft/node/progress_log.hpp"
 
 using namespace orcraft::raft;
@@ -15,32 +15,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-class Lines final : public spdlog::sinks::base_sink<std::mutex> {
-  public:
-    std::vector<std::string> take() {
-        std::lock_guard lock(mutex_);
-        return std::exchange(lines_, {});
-    }
-
-  protected:
-    void sink_it_(const spdlog::details::log_msg& msg) override {
-        lines_.emplace_back(msg.payload.data(), msg.payload.size());
-    }
-    void flush_() override {}
-
-  private:
-    std::vector<std::string> lines_;
-};
-
-// Installs a Lines sink on the default logger for the scope.
-struct Capture {
-    std::shared_ptr<Lines> lines = std::make_shared<Lines>();
-    Capture() { spdlog::default_logger()->sinks().push_back(lines); }
-    ~Capture() {
-        auto& sinks = spdlog::default_logger()->sinks();
-        sinks.erase(std::remove(sinks.begin(), sinks.end(), lines), sinks.end());
-    }
-};
+using Capture = orcraft::raft::testing::LogCapture;
 
 Message chunk(std::uint64_t offset, std::uint64_t size, std::uint64_t total) {
     Message m;
