@@ -47,6 +47,14 @@ struct Config {
     std::size_t snapshot_chunk_bytes = 512 * 1024;
     int snapshot_resend_heartbeats = 3;
 
+    // When the leader's commit index advances, members that have no new entries to receive
+    // normally get an empty kAppend at once to carry it. With this set they do not: the index
+    // travels with the next kAppend that carries entries, and the runtime sends what is still
+    // owed with send_commit_notices() a little later (or the next heartbeat carries it). Under
+    // steady load every append carries the previous commit, which halves the messages per
+    // write; the price is that followers apply (and serve weak reads) up to that delay later.
+    bool defer_commit_notices = false;
+
     // A learner may be promoted only when its log is at most this many entries behind the
     // leader's commit index.
     Index promote_max_lag = 64;

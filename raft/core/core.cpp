@@ -200,6 +200,7 @@ void Core::reset(Term term) {
     pending_reads_.clear();
     reads_before_commit_.clear();
     need_bcast_ = false;
+    commit_notices_due_ = false;
 }
 
 void Core::become_follower(Term term, NodeId lead) {
@@ -568,7 +569,8 @@ void Core::handle_append_resp(const Message& m) {
     const bool was_paused = pr.paused();
     if (!pr.maybe_update(m.index)) {
         if (pr.state == ProgressState::kProbe) pr.probe_sent = false;
-        if (was_paused && !pr.paused()) maybe_send_append(m.from, false);
+        if (was_paused && !pr.paused())
+            maybe_send_append(m.from, false, !cfg_.defer_commit_notices);
         return;
     }
     switch (pr.state) {
@@ -583,10 +585,10 @@ void Core::handle_append_resp(const Message& m) {
             break;
     }
     if (maybe_commit()) {
-        bcast_append();
+        notify_commit();
     } else {
         // Keep the stream going (the member may have had to wait for inflight room).
-        while (maybe_send_append(m.from, false)) {
+        while (maybe_send_append(m.from, false, !cfg_.defer_commit_notices)) {
         }
     }
     if (m.from == transferee_ && pr.match == log_.last_index()) {
@@ -667,9 +669,34 @@ void Core::bcast_append() {
     }
 }
 
+void Core::notify_commit() {
+    if (!cfg_.defer_commit_notices) {
+        bcast_append();
+        return;
+    }
+    // Entries that can go out now carry the new commit index; the rest waits for
+    // send_commit_notices().
+    for (auto& [id, pr] : progress_) {
+        if (id == cfg_.id) continue;
+        while (maybe_send_append(id, false, false)) {
+        }
+    }
+    commit_notices_due_ = true;
+}
+
+void Core::send_commit_notices() {
+    commit_notices_due_ = false;
+    if (role_ != Role::kLeader) return;
+    for (auto& [id, pr] : progress_) {
+        if (id == cfg_.id) continue;
+        while (maybe_send_append(id, false)) {
+        }
+    }
+}
+
 // Sends the next kAppend to `to` if flow control allows. With send_if_empty, an empty append
 // is sent too (to carry the commit index or to probe). Returns true if it sent entries.
-bool Core::maybe_send_append(NodeId to, bool send_if_empty) {
+bool Core::maybe_send_append(NodeId to, bool send_if_empty, bool commit_only) {
     auto it = progress_.find(to);
     if (it == progress_.end() || to == cfg_.id) return false;
     Progress& pr = it->second;
@@ -688,7 +715,7 @@ bool Core::maybe_send_append(NodeId to, bool send_if_empty) {
         entries = log_.slice(pr.next, log_.last_index(), cfg_.max_append_bytes);
     }
     const bool can_bump_commit = std::min(log_.commit(), prev) > pr.sent_commit;
-    if (entries.empty() && !send_if_empty && !can_bump_commit) return false;
+    if (entries.empty() && !send_if_empty && !(can_bump_commit && commit_only)) return false;
     Message m;
     m.type = MessageType::kAppend;
     m.to = to;
@@ -1059,7 +1086,7 @@ void Core::advance() {
     if (role_ == Role::kLeader) {
         auto it = progress_.find(cfg_.id);
         if (it != progress_.end() && it->second.maybe_update(log_.stable())) {
-            if (maybe_commit()) bcast_append();
+            if (maybe_commit()) notify_commit();
         }
     }
 }

@@ -119,6 +119,12 @@ class Core {
     std::vector<Message> take_early_messages();
     // Reports that the last Ready was fully processed (persisted, sent, applied).
     void advance();
+    // With Config::defer_commit_notices: true when a member has not been told the current
+    // commit index yet (the runtime should call send_commit_notices() soon).
+    bool commit_notices_due() const { return commit_notices_due_; }
+    // Sends an empty kAppend carrying the commit index to each member that has not been told
+    // it and has nothing else to receive. Leader only; elsewhere it does nothing.
+    void send_commit_notices();
 
     // Observers (for the runtime, metrics and the simulator's invariant checker).
     NodeId id() const { return cfg_.id; }
@@ -180,7 +186,10 @@ class Core {
 
     void send(Message m);
     void bcast_append();
-    bool maybe_send_append(NodeId to, bool send_if_empty);
+    // The leader's commit index advanced: tell the members (see defer_commit_notices).
+    void notify_commit();
+    // With commit_only false, an append that would carry only a newer commit index is not sent.
+    bool maybe_send_append(NodeId to, bool send_if_empty, bool commit_only = true);
     void send_snapshot_chunk(NodeId to, Progress& pr);
     void bcast_heartbeat();
     bool maybe_commit();
@@ -235,6 +244,7 @@ class Core {
     HardState durable_hard_state_;
     std::optional<HardState> ready_hard_state_;
     bool need_bcast_ = false;
+    bool commit_notices_due_ = false;
     // Leader only: bytes of entries after the commit index (for max_uncommitted_bytes).
     std::size_t uncommitted_bytes_ = 0;
     Index apply_handed_ = 0;

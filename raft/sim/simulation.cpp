@@ -169,6 +169,7 @@ class Simulation {
     std::size_t chunk_bytes_ = 0;
     Index compact_every_ = 0;
     std::size_t filler_ = 0;
+    bool defer_commit_notices_ = false;
     int min_voters_ = 1;
     double leader_kill_ = 0;
 };
@@ -180,6 +181,7 @@ Config Simulation::node_config(const SimNode& n) const {
     c.max_append_bytes = max_append_bytes_;
     c.max_inflight_msgs = max_inflight_;
     c.snapshot_chunk_bytes = chunk_bytes_;
+    c.defer_commit_notices = defer_commit_notices_;
     c.testing_commit_previous_term_by_count = opt_.plant_commit_bug;
     c.testing_read_without_quorum = opt_.plant_read_bug;
     return c;
@@ -478,6 +480,8 @@ void Simulation::handle(const Event& ev) {
                 return;
             }
             n.core->tick();
+            // As the node runtime does a little after the commit index advanced.
+            if (n.core->commit_notices_due()) n.core->send_commit_notices();
             after(n);
             schedule(now_ + static_cast<Time>(kTickPeriod * n.tick_scale), EventKind::kTick,
                      ev.node, ev.inc);
@@ -784,6 +788,7 @@ SimResult Simulation::run() {
     const std::size_t inflights[] = {1, 3, 64};
     max_append_bytes_ = append_sizes[rng_.range(0, 2)];
     max_inflight_ = inflights[rng_.range(0, 2)];
+    defer_commit_notices_ = rng_.chance(0.5);
     if (has(kFaultSnapshot)) {
         chunk_bytes_ = rng_.range(8, 64);
         compact_every_ = rng_.range(5, 60);

@@ -209,3 +209,75 @@ TEST_CASE("flow control: proposals are refused while too many bytes are uncommit
     REQUIRE(c.core(1).commit() == 10);
     REQUIRE(c.core(1).propose(std::string(100, 'x')).status == Status::kOk);
 }
+
+TEST_CASE("deferred commit notices: the next append carries the commit index, no empty append",
+          "[raft][replication]") {
+    Cluster c(3, [](Config& cfg) { cfg.defer_commit_notices = true; });
+    c.elect(1);
+    c.propose("a");
+    // "a" committed on the leader; the members were not sent an append just for that.
+    const Index a = c.core(1).commit();
+    REQUIRE(c.core(1).commit_notices_due());
+    REQUIRE(c.core(2).commit() < a);
+    REQUIRE(c.core(3).commit() < a);
+
+    const std::size_t before = c.sent.size();
+    c.propose("b");
+    int empty_appends = 0;
+    for (std::size_t i = before; i < c.sent.size(); ++i) {
+        const auto& m = c.sent[i];
+        if (m.type == MessageType::kAppend && m.entries.empty()) ++empty_appends;
+    }
+    REQUIRE(empty_appends == 0);
+    // The append of "b" told the members that "a" committed.
+    REQUIRE(c.core(2).commit() >= a);
+    REQUIRE(c.core(3).commit() >= a);
+    REQUIRE(c.core(2).commit() < c.core(1).commit());
+}
+
+TEST_CASE("deferred commit notices: send_commit_notices tells only the members that lag",
+          "[raft][replication]") {
+    Cluster c(3, [](Config& cfg) { cfg.defer_commit_notices = true; });
+    c.elect(1);
+    const Index b = c.propose("b");
+    REQUIRE(c.core(1).commit() == b);
+    REQUIRE(c.core(2).commit() < b);
+
+    const std::size_t before = c.sent.size();
+    c.core(1).send_commit_notices();
+    REQUIRE_FALSE(c.core(1).commit_notices_due());
+    c.process(1);
+    c.stabilize();
+    int notices = 0;
+    for (std::size_t i = before; i < c.sent.size(); ++i) {
+        const auto& m = c.sent[i];
+        if (m.type == MessageType::kAppend && m.from == 1) {
+            REQUIRE(m.entries.empty());
+            REQUIRE(m.commit == b);
+            ++notices;
+        }
+    }
+    REQUIRE(notices == 2);
+    REQUIRE(c.core(2).commit() == b);
+    REQUIRE(c.core(3).commit() == b);
+    REQUIRE(c.node(2).applied_index == b);
+
+    // Nothing is owed any more: a second call sends nothing.
+    const std::size_t after = c.sent.size();
+    c.core(1).send_commit_notices();
+    c.process(1);
+    c.stabilize();
+    REQUIRE(c.sent.size() == after);
+}
+
+TEST_CASE("deferred commit notices: a heartbeat tells an idle member the commit index",
+          "[raft][replication]") {
+    Cluster c(3, [](Config& cfg) { cfg.defer_commit_notices = true; });
+    c.elect(1);
+    const Index b = c.propose("b");
+    REQUIRE(c.core(3).commit() < b);
+    c.tick(1, c.node(1).config.heartbeat_ticks);
+    c.stabilize();
+    REQUIRE(c.core(2).commit() == b);
+    REQUIRE(c.core(3).commit() == b);
+}
