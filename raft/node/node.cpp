@@ -96,6 +96,7 @@ NodeImpl::NodeImpl(const NodeOptions& options, std::shared_ptr<StateMachine> sm)
 
     Config config = options_.core;
     config.id = id_;
+    config.defer_commit_notices = options_.commit_notice_delay_ms > 0;
     config.seed =
         std::random_device{}() ^ (static_cast<std::uint64_t>(std::random_device{}()) << 32);
     if (auto why = config.validate(); !why.empty()) {
@@ -116,6 +117,8 @@ NodeImpl::NodeImpl(const NodeOptions& options, std::shared_ptr<StateMachine> sm)
     async_.data = this;
     uv_timer_init(&loop_, &tick_timer_);
     tick_timer_.data = this;
+    uv_timer_init(&loop_, &notice_timer_);
+    notice_timer_.data = this;
     uv_check_init(&loop_, &check_);
     check_.data = this;
 
@@ -146,6 +149,7 @@ NodeImpl::NodeImpl(const NodeOptions& options, std::shared_ptr<StateMachine> sm)
     } catch (...) {
         uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
         uv_close(reinterpret_cast<uv_handle_t*>(&tick_timer_), nullptr);
+        uv_close(reinterpret_cast<uv_handle_t*>(&notice_timer_), nullptr);
         uv_close(reinterpret_cast<uv_handle_t*>(&check_), nullptr);
         uv_run(&loop_, UV_RUN_DEFAULT);
         uv_loop_close(&loop_);
@@ -338,6 +342,7 @@ void NodeImpl::shutdown_loop() {
     }
     if (member_change_) finish_member_change(false, "node stopping");
     uv_timer_stop(&tick_timer_);
+    uv_timer_stop(&notice_timer_);
     uv_check_stop(&check_);
     transport_->close([this] {
         std::vector<std::function<void()>> tasks;
@@ -358,6 +363,7 @@ void NodeImpl::shutdown_loop() {
             r(false, 0, "node stopped");
         uv_close(reinterpret_cast<uv_handle_t*>(&async_), nullptr);
         uv_close(reinterpret_cast<uv_handle_t*>(&tick_timer_), nullptr);
+        uv_close(reinterpret_cast<uv_handle_t*>(&notice_timer_), nullptr);
         uv_close(reinterpret_cast<uv_handle_t*>(&check_), nullptr);
     });
 }

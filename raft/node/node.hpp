@@ -52,6 +52,16 @@ struct NodeOptions {
     // propose() fails with kTimeout when the entry is not applied locally within this time.
     int propose_timeout_ms = 10000;
     bool sync = true;  // false only in benchmarks that measure without fsync
+    // A leader whose commit index advanced tells members that have no new entries to receive
+    // this much later, unless an append carrying entries tells them first (under load every
+    // append does): one message per member per write fewer, at the price of followers
+    // applying up to this much later. 0: at once.
+    int commit_notice_delay_ms = 2;
+    // A member that is not the leader writes its log on the loop thread when the disk thread
+    // is idle, rather than handing the write over and back (two thread wake-ups on the path of
+    // every replicated write). Its loop then waits for the disk, which a follower can afford:
+    // it has nothing to answer before the write is durable. False: always the disk thread.
+    bool follower_writes_on_loop = true;
     // read_index() fails when leadership is not confirmed within this time.
     int read_timeout_ms = 3000;
     // add_voter()/remove_member() fail when the change is not committed within this time (a

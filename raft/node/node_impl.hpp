@@ -112,6 +112,10 @@ class NodeImpl final : public Node {
     void note_entries(const std::vector<Entry>& entries);
     void finish_ready(ReadyTail tail);
     void on_write_done(std::exception_ptr error, std::optional<HardState> written);
+    // on_write_done without the pump: for a write run on the loop thread, inside pump().
+    // Arms the commit notice timer when the core owes members a newer commit index.
+    void schedule_commit_notices();
+    void complete_write(std::exception_ptr error, std::optional<HardState> written);
     void observe_changes();
     void refresh_peers();
     void publish();
@@ -138,6 +142,8 @@ class NodeImpl final : public Node {
     uv_loop_t loop_{};
     uv_async_t async_{};
     uv_timer_t tick_timer_{};
+    uv_timer_t notice_timer_{};
+    Index notices_armed_at_ = 0;  // the commit index the notice timer was last armed for
     uv_check_t check_{};
     std::unique_ptr<Transport> transport_;
     std::unique_ptr<Core> core_;
