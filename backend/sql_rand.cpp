@@ -25,7 +25,23 @@ std::string rand_literal(std::uint64_t seed, std::size_t statement, std::size_t 
     return buf;
 }
 
+namespace {
+
+bool mentions_rand(std::string_view sql) {
+    auto lower = [](char c) { return static_cast<char>(c | 0x20); };  // ASCII letters only
+    for (std::size_t i = 0; i + 4 <= sql.size(); ++i) {
+        if (lower(sql[i]) == 'r' && lower(sql[i + 1]) == 'a' && lower(sql[i + 2]) == 'n' &&
+            lower(sql[i + 3]) == 'd') {
+            return true;
+        }
+    }
+    return false;
+}
+
+}  // namespace
+
 std::string substitute_rand(std::string_view sql, std::uint64_t seed, std::size_t statement) {
+    if (!mentions_rand(sql)) return std::string(sql);
     const auto tokens = tokenize(sql);
     std::string out;
     std::size_t copied = 0;

@@ -36,7 +36,10 @@ std::string rand_literal(std::uint64_t seed, std::size_t statement, std::size_t 
 
 // Returns sql with every RAND() (any case, whitespace allowed before and inside the
 // parentheses) replaced by its literal; everything else is kept byte for byte. Text without
-// RAND() is returned unchanged. Throws DialectError if the statement does not tokenize.
+// RAND() is returned unchanged. Throws DialectError if the statement does not tokenize; text
+// in which the letters "rand" do not occur at all is returned as it is without being tokenized
+// (the translation or the check that follows reports its errors), which spares every
+// statement without RAND() a second tokenization.
 std::string substitute_rand(std::string_view sql, std::uint64_t seed, std::size_t statement);
 
 }  // namespace orcraft::backend::dialect

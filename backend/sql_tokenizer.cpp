@@ -64,6 +64,7 @@ constexpr std::array<std::string_view, 13> kMultiCharOps = {
 
 std::vector<Token> tokenize(std::string_view sql) {
     std::vector<Token> tokens;
+    tokens.reserve(sql.size() / 8 + 8);  // one allocation for most statements
     std::size_t i = 0;
     const std::size_t n = sql.size();
     auto at = [&](std::size_t k) -> unsigned char {

@@ -63,6 +63,9 @@ TEST_CASE("RAND() substitution is deterministic per seed, statement and occurren
     CHECK(a.find(rand_literal(42, 0, 0)) != std::string::npos);
     CHECK(a.find(rand_literal(42, 0, 1)) != std::string::npos);
     CHECK(substitute_rand("SELECT 1", 1, 0) == "SELECT 1");
+    CHECK(substitute_rand("SELECT 1 /* Rand */", 1, 0) == "SELECT 1 /* Rand */");
+    CHECK(substitute_rand("SELECT operand()", 1, 0) == "SELECT operand()");
+    CHECK_THROWS_AS(substitute_rand("SELECT RAND(), 'x", 1, 0), DialectError);
     for (std::size_t i = 0; i < 1000; ++i) {
         const double v = rand_value(i * 7919, i % 5, i % 3);
         CHECK(v >= 0.0);
