@@ -9,9 +9,11 @@
 //
 // Threading: execute() and applied_index() are called from one thread at a time (the apply
 // thread). query() may be called concurrently from several reader threads, also while execute()
-// runs; readers see either the state before or after a batch, never half of one.
+// runs; readers see either the state before or after a batch, never half of one. A PendingDump
+// (begin_dump()) is written on a thread of its own, also while execute() runs.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -71,6 +73,23 @@ class BackendError : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// A dump begun by Driver::begin_dump(): a read transaction open on a connection that belongs to
+// it alone, pinned at index(). It depends on nothing of the driver object, which may go on
+// executing batches meanwhile.
+class PendingDump {
+  public:
+    // Ends the read transaction and closes the connection, whether write() ran or not.
+    virtual ~PendingDump() = default;
+    // The applied index the read transaction sees: the driver's applied_index() when
+    // begin_dump() was called.
+    virtual std::uint64_t index() const = 0;
+    // Writes every user table to `out` exactly as dump() would have at index(): same tables,
+    // rows and order, so that the snapshot bytes are the same. Called at most once, from any one
+    // thread. Throws BackendError; an exception thrown by `out` (a cancelled snapshot)
+    // propagates.
+    virtual void write(SnapshotWriter& out) = 0;
+};
+
 class Driver {
   public:
     virtual ~Driver() = default;
@@ -125,9 +144,19 @@ class Driver {
     // Snapshots (docs/snapshots.md). dump() writes the schema and rows of every user table
     // (never the driver's own bookkeeping tables) to `out`, all read in one consistent read
     // transaction that does not block execute() for longer than a moment, and returns the
-    // applied index that same transaction saw. Called from the apply thread. Throws
-    // BackendError. The default implementation refuses: a driver without snapshots.
+    // applied index that same transaction saw. Called from the apply thread, outside apply
+    // groups. Throws BackendError. The default implementation refuses: a driver without
+    // snapshots.
     virtual std::uint64_t dump(SnapshotWriter& out);
+
+    // A dump in two steps, so that the apply thread need not wait for it: begin_dump() is called
+    // on the apply thread, outside apply groups, and opens the dump's consistent read
+    // transaction on a connection of its own (cheaply: no rows are read yet); the returned
+    // PendingDump then writes exactly what dump() would have written at that moment, on another
+    // thread, while execute() goes on. Throws BackendError. Returns nullptr when the driver can
+    // only dump in one step (the default), or cannot pin a state here (a SQLite database not in
+    // WAL mode, whose readers would block the writer): the caller then uses dump().
+    virtual std::unique_ptr<PendingDump> begin_dump() { return nullptr; }
 
     // Replaces every user table with the tables and rows read from `in` (tables absent from the
     // snapshot are dropped) and records `index` as the applied index, even when it is lower

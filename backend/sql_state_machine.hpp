@@ -25,8 +25,14 @@
 // chain is kept in memory, written to the optional checksum file after each apply, and carried
 // in snapshots, so a node installing a snapshot continues the same chain.
 //
-// Snapshots: snapshot() writes the portable snapshot (snapshot_format.hpp, docs/snapshots.md)
-// of the driver's state; restore() replaces the driver's state by one, from any backend.
+// Snapshots (sql_state_machine_snapshot.cpp): snapshot() writes the portable snapshot
+// (snapshot_format.hpp, docs/snapshots.md) of the driver's state; restore() replaces the driver's
+// state by one, from any backend. begin_snapshot() is the two-phase form the runtime uses: on the
+// apply thread it opens the driver's dump read transaction (Driver::begin_dump) and copies the
+// result checksum and last stamp at that index; the returned PendingSnapshot then runs the dump
+// on the runtime's snapshot thread while entries keep being applied, and gives the same bytes
+// snapshot() would have given at that index. A driver without begin_dump() gets a one-phase
+// snapshot there instead.
 //
 // Threading: the raft runtime calls the raft::StateMachine methods from its apply thread only.
 // checksum(), last_applied_stamp() and the other observers may be called from any thread.
@@ -47,6 +53,8 @@
 #include "raft/node/state_machine.hpp"
 
 namespace orcraft::backend {
+
+struct SnapshotTrailer;
 
 // Applies an application's typed command. It receives the entry's stamp and index and the
 // command's payload, applies the command's effect with exactly one Driver::execute(batch, stamp,
@@ -100,6 +108,8 @@ class SqlStateMachine final : public raft::StateMachine {
     // The same, reporting rows and bytes written as the dump goes.
     std::shared_ptr<const std::string> snapshot_with_progress(raft::Index& index,
                                                               SnapshotProgress& progress) override;
+    std::unique_ptr<PendingSnapshot> begin_snapshot(raft::Index& index,
+                                                    SnapshotProgress& progress) override;
     void restore(const raft::SnapshotMeta& meta, const std::string& data) override;
 
     // The result checksum chain (see result_checksum.hpp).
@@ -121,6 +131,9 @@ class SqlStateMachine final : public raft::StateMachine {
     void finish(std::uint64_t index, std::string_view result_bytes, const Stamp* stamp);
     std::shared_ptr<const std::string> write_snapshot(raft::Index& index,
                                                       SnapshotProgress* progress);
+    // The end record of a snapshot of the state at `at` (the applied index): the result checksum
+    // and last stamp as they are now. Apply thread.
+    SnapshotTrailer trailer_at(std::uint64_t at) const;
     void load_checksum_file();
     void save_checksum_file();
 

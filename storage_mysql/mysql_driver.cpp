@@ -1031,6 +1031,19 @@ std::uint64_t MysqlDriver::dump(backend::SnapshotWriter& out) {
     }
 }
 
+std::unique_ptr<backend::PendingDump> MysqlDriver::begin_dump() {
+    Impl& d = *impl_;
+    if (d.group.open) throw BackendError("MySQL backend: begin_dump() inside an apply group");
+    Session s;
+    try {
+        s = detail::open_session(d.opt, true, d.collation);
+    } catch (const sql::SQLException& e) {
+        throw BackendError("MySQL backend: cannot open a session for a snapshot: " +
+                           detail::describe(e));
+    }
+    return detail::begin_pending_dump(std::move(s));
+}
+
 void MysqlDriver::restore(backend::SnapshotReader& in, std::uint64_t index) {
     Impl& d = *impl_;
     if (d.group.open) {

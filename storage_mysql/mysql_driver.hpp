@@ -115,9 +115,12 @@ class MysqlDriver final : public backend::Driver {
     void end_group() override;
     void abandon_group() override;
     // Portable snapshots (mysql_snapshot.hpp): dump() reads on a reader connection in a
-    // transaction started WITH CONSISTENT SNAPSHOT, so the writer continues meanwhile; restore()
-    // builds the tables under temporary names and swaps them in with one RENAME TABLE.
+    // transaction started WITH CONSISTENT SNAPSHOT, so the writer continues meanwhile;
+    // begin_dump() starts that transaction on a session opened for the dump alone, which is then
+    // written on another thread (DDL on a table being dumped waits until the dump ends);
+    // restore() builds the tables under temporary names and swaps them in with one RENAME TABLE.
     std::uint64_t dump(backend::SnapshotWriter& out) override;
+    std::unique_ptr<backend::PendingDump> begin_dump() override;
     void restore(backend::SnapshotReader& in, std::uint64_t index) override;
 
     // The server-side id of the writer connection (for tests that kill it).

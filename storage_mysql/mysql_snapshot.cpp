@@ -299,12 +299,12 @@ void insert_rows(Session& s, const std::string& table, const SnapshotTable& t,
 
 }  // namespace
 
-std::uint64_t dump_tables(Session& s, backend::SnapshotWriter& out) {
-    std::uint64_t applied = 0;
+DumpStart begin_dump_tables(Session& s) {
+    DumpStart start;
     std::uint64_t pending = 0;
     each_row(s, "SELECT applied_index, pending_index FROM orcraft_applied_index WHERE id = 1", {},
              [&](sql::ResultSet& rs) {
-                 applied = rs.getUInt64(1);
+                 start.applied = rs.getUInt64(1);
                  pending = rs.getUInt64(2);
              });
     if (pending != 0) {
@@ -312,16 +312,78 @@ std::uint64_t dump_tables(Session& s, backend::SnapshotWriter& out) {
                            std::to_string(pending) +
                            " is partly applied (or a snapshot install was interrupted)");
     }
-    bool mariadb = false;
     each_row(s, "SELECT VERSION()", {}, [&](sql::ResultSet& rs) {
-        mariadb = str(rs, 1).find("MariaDB") != std::string::npos;
+        start.mariadb = str(rs, 1).find("MariaDB") != std::string::npos;
     });
-    for (const auto& name : user_tables(s)) {
-        const SnapshotTable t = describe(s, name, mariadb);
+    start.tables = user_tables(s);
+    for (const auto& name : start.tables) {
+        // Opening the table takes its metadata lock for the rest of the transaction.
+        each_row(s, "SELECT 1 FROM " + quote_identifier(name) + " LIMIT 0", {},
+                 [](sql::ResultSet&) {});
+    }
+    return start;
+}
+
+void write_dump_tables(Session& s, const DumpStart& start, backend::SnapshotWriter& out) {
+    for (const auto& name : start.tables) {
+        const SnapshotTable t = describe(s, name, start.mariadb);
         out.table(t);
         dump_rows(s, t, out);
     }
-    return applied;
+}
+
+std::uint64_t dump_tables(Session& s, backend::SnapshotWriter& out) {
+    const DumpStart start = begin_dump_tables(s);
+    write_dump_tables(s, start, out);
+    return start.applied;
+}
+
+namespace {
+
+// A dump pinned by MysqlDriver::begin_dump(): its own session, inside the dump's transaction.
+class MysqlPendingDump final : public backend::PendingDump {
+  public:
+    MysqlPendingDump(Session s, DumpStart start) : s_(std::move(s)), start_(std::move(start)) {}
+    ~MysqlPendingDump() override {
+        try {
+            // Closing the session ends the transaction and releases its metadata locks.
+            s_.conn->close();
+        } catch (const sql::SQLException&) {
+        }
+    }
+
+    std::uint64_t index() const override { return start_.applied; }
+
+    void write(backend::SnapshotWriter& out) override {
+        try {
+            write_dump_tables(s_, start_, out);
+            s_.exec("COMMIT");
+        } catch (const sql::SQLException& e) {
+            throw BackendError("MySQL backend: snapshot failed: " + detail::describe(e));
+        }
+    }
+
+  private:
+    Session s_;
+    DumpStart start_;
+};
+
+}  // namespace
+
+std::unique_ptr<backend::PendingDump> begin_pending_dump(Session s) {
+    try {
+        // A consistent snapshot needs REPEATABLE READ, whatever the server's default is.
+        s.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+        s.exec("START TRANSACTION READ ONLY, WITH CONSISTENT SNAPSHOT");
+        DumpStart start = begin_dump_tables(s);
+        return std::make_unique<MysqlPendingDump>(std::move(s), std::move(start));
+    } catch (const sql::SQLException& e) {
+        try {
+            s.conn->close();
+        } catch (const sql::SQLException&) {
+        }
+        throw BackendError("MySQL backend: cannot start a snapshot: " + detail::describe(e));
+    }
 }
 
 void drop_leftovers(Session& s) {

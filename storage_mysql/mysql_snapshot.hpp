@@ -7,6 +7,13 @@
 // a table in memory. InnoDB's snapshot isolation lets the writer continue meanwhile. The applied
 // index and the AUTO_INCREMENT counters (orcraft_autoinc) are read in that same transaction.
 //
+// A dump begun on the apply thread and written on another (begin_pending_dump) must see the
+// tables as they were at its start, but information_schema is not versioned like rows are. So
+// the start lists the user tables and opens each one, which holds their metadata locks until the
+// transaction ends: DDL applied meanwhile to a table being dumped (ALTER, DROP, TRUNCATE, RENAME)
+// waits for the dump to finish, and a table created meanwhile is not in the list. DML, the usual
+// traffic, never waits.
+//
 // Restore, in steps that keep the node's state correct if the process dies between any two:
 //   1. leftovers of an interrupted restore (orcraft_new_N, orcraft_old_N) are dropped;
 //   2. each snapshot table is created and filled under a temporary name orcraft_new_N (nothing a
@@ -19,6 +26,7 @@
 //      cleared marker are committed in one transaction.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -30,11 +38,29 @@ namespace orcraft::storage_mysql::detail {
 // The pending_fingerprint value of the progress marker while a snapshot install is pending.
 inline constexpr const char* kRestorePending = "snapshot-install";
 
-// Writes every user table to `out`. The session must be inside a transaction started WITH
-// CONSISTENT SNAPSHOT. Returns the applied index read in it. Throws backend::BackendError when an
-// entry is half applied (the state is then not that of any index) or a column has a type outside
-// the portable dialect; sql::SQLException for server errors.
+// What a dump's start read in its transaction.
+struct DumpStart {
+    std::uint64_t applied = 0;        // the applied index
+    bool mariadb = false;             // the server's flavour (it shows defaults differently)
+    std::vector<std::string> tables;  // the user tables, in byte order, each opened (locked)
+};
+
+// The start of a dump. The session must be inside a transaction started WITH CONSISTENT
+// SNAPSHOT. Throws backend::BackendError when an entry is half applied (the state is then not
+// that of any index); sql::SQLException for server errors.
+DumpStart begin_dump_tables(Session& s);
+
+// Writes the tables of `start` to `out`, in the same transaction. Throws backend::BackendError
+// when a column has a type outside the portable dialect; sql::SQLException for server errors.
+void write_dump_tables(Session& s, const DumpStart& start, backend::SnapshotWriter& out);
+
+// Both in one go: writes every user table to `out` and returns the applied index.
 std::uint64_t dump_tables(Session& s, backend::SnapshotWriter& out);
+
+// Starts a REPEATABLE READ transaction WITH CONSISTENT SNAPSHOT on `s`, a session opened for this
+// dump alone, and the dump's start in it; the returned dump owns the session. Throws
+// backend::BackendError.
+std::unique_ptr<backend::PendingDump> begin_pending_dump(Session s);
 
 // A table built by build_tables(): its real name and the temporary one it waits under.
 struct BuiltTable {

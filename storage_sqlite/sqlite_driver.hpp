@@ -82,9 +82,12 @@ class SqliteDriver final : public backend::Driver {
     void end_group() override;
     void abandon_group() override;
     // Portable snapshots (sqlite_snapshot.cpp): dump() reads through a reader connection in one
-    // WAL read transaction, so writes continue meanwhile; restore() replaces every user table in
-    // one writer transaction, so readers see the old state or the new one.
+    // WAL read transaction, so writes continue meanwhile; begin_dump() opens that transaction
+    // on a connection of its own (nullptr when the database is not in WAL mode), for a dump
+    // written on another thread; restore() replaces every user table in one writer
+    // transaction, so readers see the old state or the new one.
     std::uint64_t dump(backend::SnapshotWriter& out) override;
+    std::unique_ptr<backend::PendingDump> begin_dump() override;
     void restore(backend::SnapshotReader& in, std::uint64_t index) override;
 
     const std::string& path() const { return path_; }

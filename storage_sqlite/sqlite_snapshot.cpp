@@ -3,6 +3,11 @@
 // dump() reads through a reader connection in one read transaction. In WAL mode that
 // transaction sees one committed state for as long as it lasts while the writer keeps
 // committing, so a dump never stalls writes; the applied index comes from the same transaction.
+// begin_dump() opens a connection of its own instead, runs BEGIN and reads the applied index
+// (the first read is what pins the transaction's WAL snapshot), and returns; the dump itself,
+// the same code as dump()'s, runs later on that connection on any thread. While it lasts, the
+// WAL cannot be checkpointed past the pinned state, so the WAL file grows with what is applied
+// meanwhile and shrinks back at the next checkpoint after it.
 //
 // restore() runs on the writer in one IMMEDIATE transaction: drop every user table, create the
 // snapshot's tables from their portable DDL through the dialect's translation (so they are
@@ -204,6 +209,74 @@ void restore_table(Connection& c, backend::SnapshotReader& in, const SnapshotTab
     }
 }
 
+// Reads the applied index inside the connection's open transaction; the first read of a WAL
+// read transaction fixes its view of the database.
+std::uint64_t read_applied_index(Connection& c) {
+    std::uint64_t index = 0;
+    int rc = SQLITE_OK;
+    sqlite3_stmt* st = c.prepare("SELECT applied FROM orcraft_applied_index WHERE id = 1", rc);
+    if (st == nullptr) {
+        throw BackendError("SQLite: cannot read the applied index: " + c.last_error());
+    }
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        index = static_cast<std::uint64_t>(sqlite3_column_int64(st, 0));
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        throw BackendError("SQLite: cannot read the applied index: " + c.last_error());
+    }
+    return index;
+}
+
+// Writes every user table, inside the connection's open read transaction.
+void dump_tables(Connection& c, backend::SnapshotWriter& out) {
+    for (const auto& name : user_tables(c)) {
+        const SnapshotTable t = read_snapshot_table(c.db(), name);
+        out.table(t);
+        dump_rows(c, t, out);
+    }
+}
+
+void rollback_if_open(Connection& c) {
+    if (sqlite3_get_autocommit(c.db()) == 0) {
+        sqlite3_exec(c.db(), "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+}
+
+std::string journal_mode(Connection& c) {
+    int rc = SQLITE_OK;
+    sqlite3_stmt* st = c.prepare("PRAGMA journal_mode", rc);
+    if (st == nullptr) {
+        throw BackendError("SQLite: cannot read the journal mode: " + c.last_error());
+    }
+    std::string mode;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        mode = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    }
+    sqlite3_reset(st);
+    return mode;
+}
+
+// A dump pinned by begin_dump(): the connection and its open read transaction.
+class SqlitePendingDump final : public backend::PendingDump {
+  public:
+    SqlitePendingDump(std::unique_ptr<Connection> c, std::uint64_t index)
+        : c_(std::move(c)), index_(index) {}
+    ~SqlitePendingDump() override { rollback_if_open(*c_); }
+
+    std::uint64_t index() const override { return index_; }
+
+    void write(backend::SnapshotWriter& out) override {
+        dump_tables(*c_, out);
+        c_->exec("COMMIT");
+    }
+
+  private:
+    std::unique_ptr<Connection> c_;
+    std::uint64_t index_;
+};
+
 }  // namespace
 
 std::uint64_t SqliteDriver::dump(backend::SnapshotWriter& out) {
@@ -212,40 +285,45 @@ std::uint64_t SqliteDriver::dump(backend::SnapshotWriter& out) {
         SqliteDriver* self;
         std::unique_ptr<Connection>& c;
         ~Release() {
-            if (sqlite3_get_autocommit(c->db()) == 0) {
-                sqlite3_exec(c->db(), "ROLLBACK", nullptr, nullptr, nullptr);
-            }
+            rollback_if_open(*c);
             self->release_reader(std::move(c));
         }
     } release{this, conn};
 
     conn->exec("BEGIN");
-    // The first read fixes the transaction's view of the database; everything below, the applied
-    // index included, comes from that one committed state.
-    std::uint64_t index = 0;
-    {
-        int rc = SQLITE_OK;
-        sqlite3_stmt* st =
-            conn->prepare("SELECT applied FROM orcraft_applied_index WHERE id = 1", rc);
-        if (st == nullptr) {
-            throw BackendError("SQLite: cannot read the applied index: " + conn->last_error());
-        }
-        rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
-            index = static_cast<std::uint64_t>(sqlite3_column_int64(st, 0));
-        }
-        sqlite3_reset(st);
-        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-            throw BackendError("SQLite: cannot read the applied index: " + conn->last_error());
-        }
-    }
-    for (const auto& name : user_tables(*conn)) {
-        const SnapshotTable t = read_snapshot_table(conn->db(), name);
-        out.table(t);
-        dump_rows(*conn, t, out);
-    }
+    // Everything below, the applied index included, comes from one committed state.
+    const std::uint64_t index = read_applied_index(*conn);
+    dump_tables(*conn, out);
     conn->exec("COMMIT");
     return index;
+}
+
+std::unique_ptr<backend::PendingDump> SqliteDriver::begin_dump() {
+    // A connection of its own, so that a long dump holds none of the query() pool. Like the
+    // readers it never writes; it needs none of the writer's functions or its VFS.
+    auto c = std::make_unique<Connection>(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                                          nullptr, 16);
+    sqlite3_busy_timeout(c->db(), options_.busy_timeout_ms);
+    c->exec("PRAGMA query_only=ON");
+    // A scan reads each page once; a large cache would only take memory.
+    c->exec("PRAGMA cache_size=-1024");
+    const std::string mode = journal_mode(*c);
+    if (mode != "wal") {
+        // Outside WAL mode an open read transaction blocks the writer's commits: the caller
+        // dumps in one step instead, with the writer waiting.
+        spdlog::warn("sqlite backend {}: journal mode is {}, not wal: snapshots stall writes",
+                     path_, mode);
+        return nullptr;
+    }
+    c->exec("BEGIN");
+    std::uint64_t index = 0;
+    try {
+        index = read_applied_index(*c);
+    } catch (...) {
+        rollback_if_open(*c);
+        throw;
+    }
+    return std::make_unique<SqlitePendingDump>(std::move(c), index);
 }
 
 void SqliteDriver::restore(backend::SnapshotReader& in, std::uint64_t index) {

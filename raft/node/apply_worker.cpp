@@ -34,17 +34,24 @@ void ApplyWorker::push(Task t) {
 
 void ApplyWorker::apply(std::vector<Entry> entries) {
     if (entries.empty()) return;
-    Task t{Task::Kind::kEntries, std::move(entries), {}, 0, {}, {}};
+    Task t;
+    t.kind = Task::Kind::kEntries;
+    t.entries = std::move(entries);
     push(std::move(t));
 }
 
 void ApplyWorker::install(Snapshot snapshot) {
-    Task t{Task::Kind::kInstall, {}, std::move(snapshot), 0, {}, {}};
+    Task t;
+    t.kind = Task::Kind::kInstall;
+    t.snapshot = std::move(snapshot);
     push(std::move(t));
 }
 
 void ApplyWorker::wait_read(Index index, ReadDone done) {
-    Task t{Task::Kind::kRead, {}, {}, index, std::move(done), {}};
+    Task t;
+    t.kind = Task::Kind::kRead;
+    t.read_index = index;
+    t.read_done = std::move(done);
     push(std::move(t));
 }
 
@@ -52,7 +59,10 @@ void ApplyWorker::snapshot_now(std::function<void(bool, std::string)> done) {
     {
         std::lock_guard lock(mu_);
         if (!stopping_ && !failed_) {
-            queue_.push_back(Task{Task::Kind::kSnapshot, {}, {}, 0, {}, std::move(done)});
+            Task t;
+            t.kind = Task::Kind::kSnapshot;
+            t.snapshot_done = std::move(done);
+            queue_.push_back(std::move(t));
             cv_.notify_one();
             return;
         }
@@ -87,6 +97,8 @@ void ApplyWorker::run() {
         }
         for (Task& t : tasks) {
             if (failed_) {
+                // A snapshot being written was abandoned when the state machine failed; its
+                // report (kSnapshotWritten) needs nothing more.
                 if (t.kind == Task::Kind::kRead) t.read_done(false, 0, "state machine failed");
                 if (t.kind == Task::Kind::kSnapshot) t.snapshot_done(false, "state machine failed");
                 continue;
@@ -105,6 +117,9 @@ void ApplyWorker::run() {
                     case Task::Kind::kSnapshot:
                         take_snapshot(std::move(t.snapshot_done));
                         break;
+                    case Task::Kind::kSnapshotWritten:
+                        snapshot_written(t);
+                        break;
                 }
                 release_reads();
             } catch (const std::exception& e) {
@@ -114,6 +129,10 @@ void ApplyWorker::run() {
             }
         }
     }
+    abandon_snapshot("node stopped");
+    for (auto& done : waiting_snapshots_)
+        done(false, "node stopped");
+    waiting_snapshots_.clear();
     for (auto& [index, done] : reads_)
         done(false, 0, "node stopped");
     reads_.clear();
@@ -180,6 +199,7 @@ bool ApplyWorker::snapshot_due(Index last) {
         if (snapshot_busy_ || threshold == 0 || last < last_snapshot_ + threshold) return false;
         since = last - last_snapshot_;
     }
+    if (last < snapshot_retry_at_) return false;
     if (last_snapshot_seconds_ < options_.slow_snapshot_seconds) return true;
     if (since >= threshold * options_.snapshot_pace_limit) return true;
     const std::chrono::duration<double> idle = options_.now() - last_snapshot_end_;
@@ -187,6 +207,8 @@ bool ApplyWorker::snapshot_due(Index last) {
 }
 
 void ApplyWorker::install_snapshot(const Snapshot& snapshot) {
+    // The state machine must not be written from while it is replaced.
+    abandon_snapshot("a received snapshot is being installed");
     operation_ = "restore";
     const SnapshotMeta& meta = snapshot.meta;
     const auto started = std::chrono::steady_clock::now();
@@ -209,28 +231,133 @@ void ApplyWorker::install_snapshot(const Snapshot& snapshot) {
     if (options_.events) {
         options_.events->emit([&](NodeEvents& e) { e.snapshot_installed(bytes.size(), seconds); });
     }
+    serve_waiting_snapshot();
 }
 
-void ApplyWorker::take_snapshot(std::function<void(bool, std::string)> done) {
+void ApplyWorker::take_snapshot(SnapshotDone done) {
+    if (running_) {
+        // One snapshot thread at a time; this request gets the next snapshot.
+        if (done) waiting_snapshots_.push_back(std::move(done));
+        return;
+    }
     {
         std::lock_guard lock(snapshot_mu_);
         snapshot_busy_ = true;
     }
-    const auto started = std::chrono::steady_clock::now();
-    const auto paced_start = options_.now();
-    Index index = 0;
+    auto running = std::make_unique<RunningSnapshot>();
+    running->id = next_snapshot_id_++;
+    running->done = std::move(done);
+    running->started = std::chrono::steady_clock::now();
+    // Pacing measures on the injected clock, so that tests can make a snapshot look slow.
+    running->paced_started = options_.now();
+    running->progress =
+        std::make_unique<SnapshotCreationLog>(options_.who, applied(), options_.now);
     operation_ = "snapshot";
-    SnapshotCreationLog progress(options_.who, applied(), options_.now);
-    std::shared_ptr<const std::string> state = sm_.snapshot_with_progress(index, progress);
-    auto framed = std::make_shared<const std::string>(
-        frame_snapshot(book_.encode(), state ? *state : std::string()));
-    state.reset();
+    try {
+        running->pending = sm_.begin_snapshot(running->index, *running->progress);
+    } catch (const std::exception& e) {
+        // A failure of the state machine (run() stops the node); the caller hears of it.
+        if (running->done) running->done(false, std::string("snapshot failed: ") + e.what());
+        throw;
+    }
+    std::string book = book_.encode();
+    if (running->pending->complete()) {
+        // A one-phase snapshot: taken already, finished here as it always was.
+        auto state = running->pending->write(*running->progress);
+        auto framed = std::make_shared<const std::string>(
+            frame_snapshot(book, state ? *state : std::string()));
+        state.reset();
+        running->pending.reset();
+        deliver_snapshot(running->index, std::move(framed), running->started,
+                         running->paced_started, options_.now(), std::move(running->done));
+        return;
+    }
+    RunningSnapshot& r = *running;
+    running_ = std::move(running);
+    r.thread = std::thread(
+        [this, &r, book = std::move(book)]() mutable { write_snapshot(r, std::move(book)); });
+}
+
+void ApplyWorker::write_snapshot(RunningSnapshot& running, std::string book) {
+    Task t;
+    t.kind = Task::Kind::kSnapshotWritten;
+    t.snapshot_id = running.id;
+    try {
+        auto state = running.pending->write(*running.progress);
+        t.written = std::make_shared<const std::string>(
+            frame_snapshot(book, state ? *state : std::string()));
+    } catch (const std::exception& e) {
+        t.write_error = e.what();
+    } catch (...) {
+        t.write_error = "unknown exception";
+    }
+    // What the snapshot held (a read transaction) is released before the apply thread hears.
+    {
+        std::lock_guard lock(running.pending_mu);
+        running.pending.reset();
+    }
+    t.write_end = options_.now();
+    push(std::move(t));
+}
+
+void ApplyWorker::snapshot_written(Task& t) {
+    // A report of an abandoned snapshot arrives after its abandonment: nothing left to do.
+    if (!running_ || running_->id != t.snapshot_id) return;
+    std::unique_ptr<RunningSnapshot> running = std::move(running_);
+    running->thread.join();
+    if (!t.write_error.empty()) {
+        snapshot_retry_at_ = running->index + options_.snapshot_threshold;
+        {
+            std::lock_guard lock(snapshot_mu_);
+            snapshot_busy_ = false;
+        }
+        spdlog::warn(
+            "raft {}: writing the snapshot at index {} failed: {}; the next automatic one is "
+            "tried from index {}",
+            options_.who, running->index, t.write_error, snapshot_retry_at_);
+        if (running->done) running->done(false, "snapshot failed: " + t.write_error);
+    } else {
+        deliver_snapshot(running->index, std::move(t.written), running->started,
+                         running->paced_started, t.write_end, std::move(running->done));
+    }
+    serve_waiting_snapshot();
+}
+
+void ApplyWorker::deliver_snapshot(Index index, std::shared_ptr<const std::string> framed,
+                                   std::chrono::steady_clock::time_point started,
+                                   std::chrono::steady_clock::time_point paced_started,
+                                   std::chrono::steady_clock::time_point paced_end,
+                                   SnapshotDone done) {
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    // Pacing measures on the injected clock, so that tests can make a snapshot look slow.
-    last_snapshot_seconds_ = std::chrono::duration<double>(options_.now() - paced_start).count();
-    last_snapshot_end_ = options_.now();
+    last_snapshot_seconds_ = std::chrono::duration<double>(paced_end - paced_started).count();
+    last_snapshot_end_ = paced_end;
+    snapshot_retry_at_ = 0;
     on_snapshot_(index, std::move(framed), seconds, std::move(done));
+}
+
+void ApplyWorker::abandon_snapshot(const std::string& why) {
+    if (!running_) return;
+    std::unique_ptr<RunningSnapshot> running = std::move(running_);
+    {
+        std::lock_guard lock(running->pending_mu);
+        if (running->pending) running->pending->cancel();
+    }
+    running->thread.join();
+    {
+        std::lock_guard lock(snapshot_mu_);
+        snapshot_busy_ = false;
+    }
+    spdlog::info("raft {}: abandoned the snapshot being written at index {}: {}", options_.who,
+                 running->index, why);
+    if (running->done) running->done(false, "snapshot abandoned: " + why);
+}
+
+void ApplyWorker::serve_waiting_snapshot() {
+    if (running_ || waiting_snapshots_.empty()) return;
+    SnapshotDone done = std::move(waiting_snapshots_.front());
+    waiting_snapshots_.pop_front();
+    take_snapshot(std::move(done));
 }
 
 void ApplyWorker::release_reads() {
@@ -243,6 +370,10 @@ void ApplyWorker::release_reads() {
 
 void ApplyWorker::fail(const std::string& why) {
     failed_ = true;
+    abandon_snapshot("the state machine failed");
+    for (auto& done : waiting_snapshots_)
+        done(false, "state machine failed");
+    waiting_snapshots_.clear();
     if (options_.events) {
         const std::string_view operation = operation_;
         options_.events->emit([operation](NodeEvents& e) { e.state_machine_failed(operation); });

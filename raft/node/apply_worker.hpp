@@ -5,6 +5,18 @@
 // were applied since the last one (later when snapshots are slow: see the pacing options), or
 // when asked.
 //
+// Snapshots run in two phases (StateMachine::begin_snapshot): the apply thread begins one
+// between two batches (cheap: the state machine pins the state at the applied index), and a
+// snapshot thread then runs PendingSnapshot::write() while the apply thread keeps applying.
+// There is at most one snapshot thread at a time: no automatic snapshot starts while one is
+// written, and a snapshot_now() request waits for the running one to end. When the bytes are
+// ready the apply thread hands them to `on_snapshot`, as a one-phase snapshot always was. A
+// write() that throws gives up that snapshot only: it is logged, a snapshot_now() caller gets
+// the error, and the next automatic one is tried one threshold of entries later. Installing a
+// received snapshot and stop() first cancel a running write() and wait for it to return; its
+// result is dropped. A state machine whose begin_snapshot() takes the whole snapshot (the
+// default) is finished on the apply thread at once, without a snapshot thread.
+//
 // Entries at or below the state machine's applied index at start are skipped (they were applied
 // before a restart). Member records (see address_book.hpp) reach the state machine as kNoop
 // markers. A state machine that throws stops the thread: everything after it stays unapplied,
@@ -77,7 +89,7 @@ class ApplyWorker {
     void wait_read(Index index, ReadDone done);
     // Takes a snapshot at the next opportunity, whatever the threshold says.
     void snapshot_now(std::function<void(bool, std::string)> done);
-    // The loop finished with a snapshot this thread took (compacted and saved, or dropped):
+    // The loop finished with a snapshot this worker took (compacted and saved, or dropped):
     // automatic snapshots may be taken again.
     void snapshot_finished(Index index, bool saved);
 
@@ -85,17 +97,45 @@ class ApplyWorker {
     std::uint64_t snapshots_installed() const { return installed_.load(); }
     bool failed() const { return failed_.load(); }
 
-    // Applies what is queued (unless failed), fails the waiting reads, and joins the thread.
+    // Applies what is queued (unless failed), abandons a snapshot being written, fails the
+    // waiting reads and snapshot requests, and joins the threads.
     void stop();
 
   private:
+    using SnapshotDone = std::function<void(bool, std::string)>;
     struct Task {
-        enum class Kind : std::uint8_t { kEntries, kInstall, kRead, kSnapshot } kind;
+        enum class Kind : std::uint8_t {
+            kEntries,
+            kInstall,
+            kRead,
+            kSnapshot,
+            kSnapshotWritten,  // the snapshot thread finished (written or failed)
+        } kind = Kind::kEntries;
         std::vector<Entry> entries;
         Snapshot snapshot;
         Index read_index = 0;
         ReadDone read_done;
-        std::function<void(bool, std::string)> snapshot_done;
+        SnapshotDone snapshot_done;
+        // kSnapshotWritten: which snapshot, and its framed bytes or why it failed.
+        std::uint64_t snapshot_id = 0;
+        std::shared_ptr<const std::string> written;
+        std::string write_error;
+        std::chrono::steady_clock::time_point write_end{};  // on the injected clock
+    };
+
+    // A snapshot begun on the apply thread and being written on the snapshot thread.
+    struct RunningSnapshot {
+        std::uint64_t id = 0;
+        Index index = 0;
+        SnapshotDone done;
+        std::chrono::steady_clock::time_point started{};        // real time, for `seconds`
+        std::chrono::steady_clock::time_point paced_started{};  // injected clock, for pacing
+        // Released by the snapshot thread once written; pending_mu keeps cancel() off a
+        // released one.
+        std::mutex pending_mu;
+        std::unique_ptr<StateMachine::PendingSnapshot> pending;
+        std::unique_ptr<StateMachine::SnapshotProgress> progress;
+        std::thread thread;
     };
 
     void push(Task t);
@@ -105,7 +145,21 @@ class ApplyWorker {
     // Whether an automatic snapshot is due after applying up to `last` (threshold and pacing).
     bool snapshot_due(Index last);
     void install_snapshot(const Snapshot& snapshot);
-    void take_snapshot(std::function<void(bool, std::string)> done);
+    // Begins a snapshot (or queues the request behind the one being written).
+    void take_snapshot(SnapshotDone done);
+    // The snapshot thread's body: writes, frames, and reports back through the queue.
+    void write_snapshot(RunningSnapshot& running, std::string book);
+    // Handles the snapshot thread's report (apply thread).
+    void snapshot_written(Task& t);
+    // Hands a finished snapshot to on_snapshot_ and updates the pacing state.
+    void deliver_snapshot(Index index, std::shared_ptr<const std::string> framed,
+                          std::chrono::steady_clock::time_point started,
+                          std::chrono::steady_clock::time_point paced_started,
+                          std::chrono::steady_clock::time_point paced_end, SnapshotDone done);
+    // Cancels the snapshot being written, waits for its thread, and fails its request.
+    void abandon_snapshot(const std::string& why);
+    // Starts the next snapshot_now() request that waited for a running snapshot.
+    void serve_waiting_snapshot();
     void release_reads();
     void fail(const std::string& why);
 
@@ -127,7 +181,11 @@ class ApplyWorker {
     double last_snapshot_seconds_ = 0;  // how long the last snapshot taken here took
     std::chrono::steady_clock::time_point last_snapshot_end_{};
     bool snapshot_busy_ = false;
+    Index snapshot_retry_at_ = 0;  // after a failed snapshot, no automatic one before this index
     std::multimap<Index, ReadDone> reads_;
+    std::unique_ptr<RunningSnapshot> running_;  // the snapshot being written, if any
+    std::uint64_t next_snapshot_id_ = 1;
+    std::deque<SnapshotDone> waiting_snapshots_;  // snapshot_now() requests behind running_
 
     std::atomic<Index> applied_;
     std::atomic<std::uint64_t> installed_{0};

@@ -2,7 +2,10 @@
 // machine gives them meaning (SQL batches, an embedding application's commands, a test
 // counter).
 //
-// Threading: every method is called from the runtime's apply thread only, one call at a time.
+// Threading: every StateMachine method is called from the runtime's apply thread only, one call
+// at a time. The one exception is the second half of a two-phase snapshot: PendingSnapshot::write()
+// runs on the runtime's snapshot thread while the apply thread keeps calling apply_batch() (see
+// begin_snapshot()).
 #pragma once
 
 #include <cstdint>
@@ -62,16 +65,80 @@ class StateMachine {
         virtual ~SnapshotProgress() = default;
         virtual void report(std::uint64_t rows, std::uint64_t bytes) = 0;
     };
-    // What the runtime calls to take a snapshot. The default calls snapshot() (no progress); a
-    // state machine that can report progress overrides this one instead.
+    // A one-phase snapshot with progress reports. The default calls snapshot() (no progress); a
+    // state machine that can report progress overrides this one instead. The runtime calls it
+    // only through the default begin_snapshot(); other callers may use it directly.
     virtual std::shared_ptr<const std::string> snapshot_with_progress(
         Index& index, SnapshotProgress& /*progress*/) {
         return snapshot(index);
     }
 
+    // The second half of a two-phase snapshot (see begin_snapshot()): it holds what is needed
+    // to produce the state at the index begin_snapshot() returned, and nothing that the apply
+    // thread changes afterwards.
+    class PendingSnapshot {
+      public:
+        // Releases what the snapshot held (a read transaction, a connection), whether or not
+        // write() ran or finished. Called on the snapshot thread or the apply thread, never while
+        // write() runs.
+        virtual ~PendingSnapshot() = default;
+        // Produces the snapshot's bytes: exactly what snapshot() would have returned at the
+        // index begin_snapshot() gave. Called at most once, on the runtime's snapshot thread,
+        // while the apply thread keeps applying entries. May take long, reporting progress as
+        // snapshot_with_progress() does. Throwing gives up this snapshot only: the runtime logs
+        // it and tries again later, and the state machine is unaffected.
+        virtual std::shared_ptr<const std::string> write(SnapshotProgress& progress) = 0;
+        // Asks a write() running on another thread to give up soon, by throwing. The runtime
+        // calls it when it stops or installs a received snapshot, and then waits for write() to
+        // return. The default does nothing: write() then runs to its end.
+        virtual void cancel() {}
+        // True when the bytes exist already and write() only hands them back (a one-phase
+        // snapshot taken inside begin_snapshot()). The runtime then finishes the snapshot on
+        // the apply thread at once, exactly as before two-phase snapshots existed.
+        virtual bool complete() const { return false; }
+    };
+
+    // What the runtime calls to take a snapshot. Called on the apply thread between batches (no
+    // apply_batch() is running or half done): sets `index` to applied_index() and captures,
+    // cheaply, everything needed to produce exactly the state at that index later (for a
+    // database, a read transaction opened on a connection of its own, plus copies of values
+    // kept in memory that belong in the snapshot). The returned PendingSnapshot's write() then
+    // produces the bytes on another thread while the apply thread applies further entries.
+    // `progress` may be used during this call only. Throwing here is a failure of the state
+    // machine, like a throwing apply().
+    //
+    // The default takes the whole snapshot here with snapshot_with_progress() and returns a
+    // PendingSnapshot that hands those bytes back (complete() is true), so a state machine that
+    // does not override it behaves as a one-phase snapshot always did: entries wait while it
+    // runs.
+    virtual std::unique_ptr<PendingSnapshot> begin_snapshot(Index& index,
+                                                            SnapshotProgress& progress);
+
     // Replaces the whole state with a snapshot produced by snapshot() on any node (possibly on
     // another backend), and records meta.index as applied.
     virtual void restore(const SnapshotMeta& meta, const std::string& data) = 0;
 };
+
+namespace detail {
+
+// What the default begin_snapshot() returns: a snapshot taken already.
+class TakenSnapshot final : public StateMachine::PendingSnapshot {
+  public:
+    explicit TakenSnapshot(std::shared_ptr<const std::string> data) : data_(std::move(data)) {}
+    std::shared_ptr<const std::string> write(StateMachine::SnapshotProgress&) override {
+        return data_;
+    }
+    bool complete() const override { return true; }
+
+  private:
+    std::shared_ptr<const std::string> data_;
+};
+
+}  // namespace detail
+
+inline std::unique_ptr<StateMachine::PendingSnapshot> StateMachine::begin_snapshot(
+    Index& index, SnapshotProgress& progress) {
+    return std::make_unique<detail::TakenSnapshot>(snapshot_with_progress(index, progress));
+}
 
 }  // namespace orcraft::raft
