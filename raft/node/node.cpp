@@ -2,10 +2,12 @@
 // loop thread's work is in node_loop.cpp and node_leadership.cpp; see node_impl.hpp.
 #include "raft/node/node.hpp"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
+#include <csignal>
 #include <future>
 #include <random>
 #include <stdexcept>
@@ -176,7 +178,17 @@ void NodeImpl::start_threads() {
     uv_check_start(&check_, [](uv_check_t* c) { static_cast<NodeImpl*>(c->data)->pump(); });
     publish();
     post([this] { pump(); });
-    loop_thread_ = std::thread([this] { uv_run(&loop_, UV_RUN_DEFAULT); });
+    loop_thread_ = std::thread([this] {
+        // The transport writes to peer sockets from this thread; a write to a peer that reset
+        // its connection raises SIGPIPE, whose default action ends the process. Blocked here
+        // (this thread's mask only), it stays pending and the write fails with EPIPE, which the
+        // transport handles by redialling, whatever the embedding program does with signals.
+        sigset_t pipe;
+        sigemptyset(&pipe);
+        sigaddset(&pipe, SIGPIPE);
+        pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
+        uv_run(&loop_, UV_RUN_DEFAULT);
+    });
 }
 
 // ---- any thread ----
