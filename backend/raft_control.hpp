@@ -31,7 +31,8 @@ struct RaftView {
     bool is_voter = false;
     // The identities of every member (voters, then learners).
     std::vector<std::string> peers;
-    // On the leader: the voters it is in touch with (itself included); elsewhere empty.
+    // On the leader: the voters that answered it within the last election timeout (itself
+    // included); elsewhere empty.
     std::vector<std::string> healthy_members;
     std::uint64_t commit = 0;
     std::uint64_t applied = 0;

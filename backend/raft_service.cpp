@@ -283,8 +283,10 @@ RaftView RaftService::view() {
         for (const auto& p : *list)
             v.peers.push_back(p.identity);
     if (v.is_leader) {
+        // orchestrator lists the members its leader recently heard from.
         for (const auto& p : s.voters)
-            v.healthy_members.push_back(p.identity);
+            if (std::find(s.reachable.begin(), s.reachable.end(), p.id) != s.reachable.end())
+                v.healthy_members.push_back(p.identity);
     }
     v.commit = s.commit;
     v.applied = s.applied;

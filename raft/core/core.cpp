@@ -171,14 +171,17 @@ void Core::tick_heartbeat() {
     }
 }
 
+bool Core::recently_active(NodeId id) const {
+    if (role_ != Role::kLeader) return false;
+    if (id == cfg_.id) return true;
+    auto it = progress_.find(id);
+    return it != progress_.end() && leader_ticks_ - it->second.last_active < cfg_.election_ticks;
+}
+
 bool Core::quorum_active() const {
     std::size_t active = 0;
     for (NodeId v : conf().voters) {
-        auto it = progress_.find(v);
-        if (v == cfg_.id || (it != progress_.end() &&
-                             leader_ticks_ - it->second.last_active < cfg_.election_ticks)) {
-            ++active;
-        }
+        if (v == cfg_.id || recently_active(v)) ++active;
     }
     return active >= majority(conf().voters.size());
 }

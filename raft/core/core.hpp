@@ -142,6 +142,9 @@ class Core {
     NodeId transferee() const { return transferee_; }
     const Progress* progress(NodeId id) const;
     const Config& config() const { return cfg_; }
+    // Leader only: whether `id` answered within the last election timeout (what check-quorum
+    // counts). True for the leader itself; false for any member on a node that is not leader.
+    bool recently_active(NodeId id) const;
 
   private:
     enum class Campaign { kPreElection, kElection, kTransfer };

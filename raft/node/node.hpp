@@ -103,6 +103,9 @@ struct NodeState {
     Index snapshot_index = 0;
     std::vector<PeerAddress> voters;
     std::vector<PeerAddress> learners;
+    // On the leader: the members (voters and learners, itself included) that answered within
+    // the last election timeout. Empty on any other node.
+    std::vector<NodeId> reachable;
     // Counters since start.
     std::uint64_t proposals = 0;
     std::uint64_t entries_committed = 0;

@@ -383,6 +383,12 @@ void NodeImpl::publish() {
         s.leader_identity = known ? known->identity : (info ? info->identity : std::string());
         s.leader_http_url = info ? info->http_url : std::string();
     }
+    s.reachable.clear();
+    if (role_ == Role::kLeader) {
+        for (const auto* ids : {&conf_.voters, &conf_.learners})
+            for (NodeId id : *ids)
+                if (core_->recently_active(id)) s.reachable.push_back(id);
+    }
     s.commit = core_->commit();
     s.last_index = core_->last_index();
     s.snapshot_index = core_->snapshot_index();

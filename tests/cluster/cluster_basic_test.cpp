@@ -212,9 +212,14 @@ TEST_CASE("cluster: a minority answers writes with 503 and reports unhealthy and
 
     // Kill both followers: the leader loses its quorum and steps down.
     const std::size_t a = (*leader + 1) % 3, b = (*leader + 2) % 3;
-    c.kill9(a);
-    c.kill9(b);
     const std::size_t s = *leader;
+    c.kill9(a);
+    // The leader stops listing the dead member among its healthy ones (election timeout).
+    CHECK(eventually(5s, [&] {
+        auto h = c.get(s, "/api/health");
+        return h.status == 200 && h.json["Details"]["RaftHealthyMembers"].size() == 2;
+    }));
+    c.kill9(b);
     CHECK(eventually(10s, [&] { return c.get(s, "/api/raft-health").status == 500; }));
     auto health = c.get(s, "/api/raft-health");
     CHECK(health.json["Code"] == "ERROR");

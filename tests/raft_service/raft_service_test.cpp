@@ -53,6 +53,7 @@ class ScriptedNode final : public raft::Node {
         st.leader_identity = peer(1).identity;
         st.leader_http_url = "http://127.0.0.1:3000";
         st.voters = {peer(1), peer(2), peer(3)};
+        st.reachable = {1, 2, 3};
         next_index = sm_->applied_index() + 1;
     }
 
@@ -276,6 +277,11 @@ TEST_CASE("raft_service: view and status report the raft state", "[raft_service]
     CHECK(v.self == peer(1).identity);
     CHECK(v.peers.size() == 3);
     CHECK(v.healthy_members.size() == 3);
+    // A voter the leader has not heard from lately is not healthy.
+    f.node->st.reachable = {1, 3};
+    CHECK(f.service->view().healthy_members ==
+          std::vector<std::string>{peer(1).identity, peer(3).identity});
+    f.node->st.reachable = {1, 2, 3};
     auto s = f.service->status();
     CHECK(s.mode == "raft");
     CHECK(s.is_leader);
