@@ -55,9 +55,10 @@ struct ApplyWorkerOptions {
     // Pacing of automatic snapshots whose state machine is slow to snapshot (a large database):
     // once a snapshot took at least `slow_snapshot_seconds`, the next automatic one waits, past
     // the threshold, until `snapshot_pace` times that duration has gone by since it ended, so
-    // that snapshots take at most about 1/snapshot_pace of the apply thread's time; but never
-    // past `snapshot_pace_limit` thresholds' worth of entries, which bounds the log kept in
-    // memory. Fast snapshots are taken at the threshold.
+    // that snapshots (measured from begin to the end of the write) take at most about
+    // 1/snapshot_pace of the time, and of the disk and CPU time; but never past
+    // `snapshot_pace_limit` thresholds' worth of entries, which bounds the log kept in memory.
+    // Fast snapshots are taken at the threshold.
     double slow_snapshot_seconds = 0.05;
     double snapshot_pace = 10;
     std::uint64_t snapshot_pace_limit = 2;
