@@ -100,6 +100,7 @@ void NodeImpl::log_replication_progress(Clock::time_point now) {
         m.id = id;
         m.name = id_list(book_, {id});
         m.match = pr->match;
+        m.reachable = core_->recently_active(id);
         m.sending_snapshot = pr->state == ProgressState::kSnapshot && pr->snap.data != nullptr;
         if (m.sending_snapshot) {
             m.snapshot_index = pr->snap.meta.index;

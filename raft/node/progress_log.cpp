@@ -160,6 +160,16 @@ void ReplicationProgressLog::observe_catch_up(ProgressTime now, Term term, Index
                                               const MemberReplication& m) {
     const Index behind = last_index > m.match ? last_index - m.match : 0;
     auto it = catching_up_.find(m.id);
+    if (!m.reachable) {
+        if (it != catching_up_.end() && !it->second.unreachable) {
+            it->second.unreachable = true;
+            spdlog::info(
+                "raft {}: {} stopped answering in term {} while {} entries behind (match {}); "
+                "catching up resumes when it answers",
+                who_, m.name, term, behind, m.match);
+        }
+        return;
+    }
     if (it == catching_up_.end()) {
         if (behind <= thresholds_.behind) return;
         catching_up_.emplace(m.id, CatchUp{now, m.match, now, m.match});
@@ -170,6 +180,12 @@ void ReplicationProgressLog::observe_catch_up(ProgressTime now, Term term, Index
         return;
     }
     CatchUp& c = it->second;
+    if (c.unreachable) {
+        // Answering again: the rate counts from now, not across the silence.
+        c.unreachable = false;
+        c.last_time = now;
+        c.last_match = m.match;
+    }
     if (behind <= thresholds_.caught_up) {
         const double secs = seconds_between(c.started, now);
         spdlog::info(

@@ -74,6 +74,9 @@ struct MemberReplication {
     NodeId id = kNoNode;
     std::string name;  // "ip:port" (or the hex id)
     Index match = 0;
+    // Whether it answered within the last election timeout: a member that does not is not
+    // catching up, it is down or cut off.
+    bool reachable = true;
     bool sending_snapshot = false;
     Index snapshot_index = 0;
     Term snapshot_term = 0;
@@ -105,6 +108,7 @@ class ReplicationProgressLog {
         Index start_match = 0;
         ProgressTime last_time;
         Index last_match = 0;
+        bool unreachable = false;  // said once; quiet until it answers again
     };
     struct Sending {
         Index index = 0;

@@ -122,6 +122,40 @@ TEST_CASE("a leader logs a member catching up with entries left and rate then on
     CHECK(capture.lines->take().empty());
 }
 
+TEST_CASE("a leader does not report catching up a member that does not answer", "[raft_node]") {
+    Capture capture;
+    ReplicationProgressLog log("leader");
+    const ProgressTime t0{};
+    MemberReplication m;
+    m.id = 7;
+    m.name = "127.0.0.2:10008";
+    m.match = 1000;
+    m.reachable = false;
+    log.observe(t0, 4, 6000, {m});  // down, not catching up
+    log.observe(t0 + 1s, 4, 7000, {m});
+    CHECK(capture.lines->take().empty());
+
+    m.reachable = true;
+    log.observe(t0 + 2s, 4, 7000, {m});
+    CHECK(has(capture.lines->take(), "127.0.0.2:10008 is 6000 entries behind in term 4"));
+    m.match = 2000;
+    m.reachable = false;
+    log.observe(t0 + 3s, 4, 7000, {m});
+    auto lines = capture.lines->take();
+    REQUIRE(lines.size() == 1);
+    CHECK(has(lines, "127.0.0.2:10008 stopped answering in term 4 while 5000 entries behind"));
+    log.observe(t0 + 4s, 4, 7000, {m});
+    log.observe(t0 + 5s, 4, 7000, {m});
+    CHECK(capture.lines->take().empty());
+
+    m.reachable = true;
+    m.match = 3000;
+    log.observe(t0 + 6s, 4, 7000, {m});
+    lines = capture.lines->take();
+    REQUIRE(lines.size() == 1);
+    CHECK(has(lines, "catching up in term 4: 4000 entries left (match 3000, last index 7000)"));
+}
+
 TEST_CASE("a leader logs a snapshot it sends with percent and rate", "[raft_node]") {
     Capture capture;
     ReplicationProgressLog log("leader");
