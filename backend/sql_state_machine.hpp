@@ -31,8 +31,9 @@
 // apply thread it opens the driver's dump read transaction (Driver::begin_dump) and copies the
 // result checksum and last stamp at that index; the returned PendingSnapshot then runs the dump
 // on the runtime's snapshot thread while entries keep being applied, and gives the same bytes
-// snapshot() would have given at that index. A driver without begin_dump() gets a one-phase
-// snapshot there instead.
+// snapshot() would have given at that index. A dump that cannot begin (Driver::begin_dump threw
+// BackendError: no session for it, an entry half applied) is reported by write(), so it gives up
+// that snapshot only. A driver without begin_dump() gets a one-phase snapshot there instead.
 //
 // Threading: the raft runtime calls the raft::StateMachine methods from its apply thread only.
 // checksum(), last_applied_stamp() and the other observers may be called from any thread.

@@ -77,6 +77,19 @@ class SqlPendingSnapshot final : public raft::StateMachine::PendingSnapshot {
     std::atomic<bool> cancelled_{false};
 };
 
+// A dump that could not begin (no session for it, an entry half applied): write() reports why,
+// so that only this snapshot is given up, not the node.
+class FailedSnapshot final : public raft::StateMachine::PendingSnapshot {
+  public:
+    explicit FailedSnapshot(std::string why) : why_(std::move(why)) {}
+    std::shared_ptr<const std::string> write(raft::StateMachine::SnapshotProgress&) override {
+        throw BackendError(why_);
+    }
+
+  private:
+    std::string why_;
+};
+
 }  // namespace
 
 std::shared_ptr<const std::string> SqlStateMachine::snapshot(raft::Index& index) {
@@ -122,7 +135,13 @@ std::shared_ptr<const std::string> SqlStateMachine::write_snapshot(raft::Index& 
 
 std::unique_ptr<raft::StateMachine::PendingSnapshot> SqlStateMachine::begin_snapshot(
     raft::Index& index, SnapshotProgress& progress) {
-    std::unique_ptr<PendingDump> dump = driver_->begin_dump();
+    std::unique_ptr<PendingDump> dump;
+    try {
+        dump = driver_->begin_dump();
+    } catch (const BackendError& e) {
+        index = checksum().index;  // the applied index, without asking the failing backend
+        return std::make_unique<FailedSnapshot>(e.what());
+    }
     if (!dump) {
         // The driver dumps in one step only: the default, a snapshot taken here and now.
         return raft::StateMachine::begin_snapshot(index, progress);

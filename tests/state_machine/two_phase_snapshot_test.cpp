@@ -170,3 +170,60 @@ TEST_CASE(
     CHECK(again == n + 1);
     CHECK(verify_snapshot(*data).applied_index == n + 1);
 }
+
+namespace {
+
+// A driver without rows: it records indexes, dumps nothing in one step, and, when `refuse` is
+// set, cannot begin a two-phase dump.
+class OnePhaseDriver final : public Driver {
+  public:
+    explicit OnePhaseDriver(bool refuse) : refuse_(refuse) {}
+    std::string_view kind() const override { return "sqlite"; }
+    BatchOutcome execute(const std::vector<Statement>&, const Stamp&,
+                         std::uint64_t index) override {
+        applied_ = index;
+        return {};
+    }
+    std::vector<QueryResult> query(const std::vector<Statement>&) override { return {}; }
+    std::uint64_t applied_index() override { return applied_; }
+    std::uint64_t dump(SnapshotWriter&) override { return applied_; }
+    std::unique_ptr<PendingDump> begin_dump() override {
+        if (refuse_) throw BackendError("no session for the snapshot");
+        return nullptr;
+    }
+
+  private:
+    bool refuse_;
+    std::uint64_t applied_ = 0;
+};
+
+}  // namespace
+
+TEST_CASE(
+    "state_machine: a driver without two-phase dumps snapshots in one step, and one that "
+    "cannot begin fails that snapshot only",
+    "[snapshot]") {
+    CountingProgress progress;
+    {
+        SqlStateMachine sm(std::make_shared<OnePhaseDriver>(false));
+        sm.apply_marker(3, 1);
+        Index index = 0;
+        auto pending = sm.begin_snapshot(index, progress);
+        CHECK(index == 3);
+        CHECK(pending->complete());
+        Index one_phase_index = 0;
+        CHECK(*pending->write(progress) == *sm.snapshot(one_phase_index));
+    }
+    {
+        SqlStateMachine sm(std::make_shared<OnePhaseDriver>(true));
+        sm.apply_marker(5, 1);
+        Index index = 0;
+        auto pending = sm.begin_snapshot(index, progress);
+        CHECK(index == 5);
+        CHECK_FALSE(pending->complete());
+        CHECK_THROWS_WITH(pending->write(progress), Catch::Contains("no session"));
+        // The state machine goes on.
+        sm.apply_marker(6, 1);
+        CHECK(sm.applied_index() == 6);
+    }
+}
