@@ -263,7 +263,13 @@ void ApplyWorker::take_snapshot(SnapshotDone done) {
     std::string book = book_.encode();
     if (running->pending->complete()) {
         // A one-phase snapshot: taken already, finished here as it always was.
-        auto state = running->pending->write(*running->progress);
+        std::shared_ptr<const std::string> state;
+        try {
+            state = running->pending->write(*running->progress);
+        } catch (const std::exception& e) {
+            snapshot_failed(running->index, e.what(), std::move(running->done));
+            return;
+        }
         auto framed = std::make_shared<const std::string>(
             frame_snapshot(book, state ? *state : std::string()));
         state.reset();
@@ -306,21 +312,25 @@ void ApplyWorker::snapshot_written(Task& t) {
     std::unique_ptr<RunningSnapshot> running = std::move(running_);
     running->thread.join();
     if (!t.write_error.empty()) {
-        snapshot_retry_at_ = running->index + options_.snapshot_threshold;
-        {
-            std::lock_guard lock(snapshot_mu_);
-            snapshot_busy_ = false;
-        }
-        spdlog::warn(
-            "raft {}: writing the snapshot at index {} failed: {}; the next automatic one is "
-            "tried from index {}",
-            options_.who, running->index, t.write_error, snapshot_retry_at_);
-        if (running->done) running->done(false, "snapshot failed: " + t.write_error);
+        snapshot_failed(running->index, t.write_error, std::move(running->done));
     } else {
         deliver_snapshot(running->index, std::move(t.written), running->started,
                          running->paced_started, t.write_end, std::move(running->done));
     }
     serve_waiting_snapshot();
+}
+
+void ApplyWorker::snapshot_failed(Index index, const std::string& why, SnapshotDone done) {
+    snapshot_retry_at_ = index + options_.snapshot_threshold;
+    {
+        std::lock_guard lock(snapshot_mu_);
+        snapshot_busy_ = false;
+    }
+    spdlog::warn(
+        "raft {}: writing the snapshot at index {} failed: {}; the next automatic one is tried "
+        "from index {}",
+        options_.who, index, why, snapshot_retry_at_);
+    if (done) done(false, "snapshot failed: " + why);
 }
 
 void ApplyWorker::deliver_snapshot(Index index, std::shared_ptr<const std::string> framed,

@@ -152,6 +152,8 @@ class ApplyWorker {
     void write_snapshot(RunningSnapshot& running, std::string book);
     // Handles the snapshot thread's report (apply thread).
     void snapshot_written(Task& t);
+    // A write that threw: logged, the request failed, the next automatic one a threshold later.
+    void snapshot_failed(Index index, const std::string& why, SnapshotDone done);
     // Hands a finished snapshot to on_snapshot_ and updates the pacing state.
     void deliver_snapshot(Index index, std::shared_ptr<const std::string> framed,
                           std::chrono::steady_clock::time_point started,

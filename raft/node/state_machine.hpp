@@ -84,7 +84,8 @@ class StateMachine {
         virtual ~PendingSnapshot() = default;
         // Produces the snapshot's bytes: exactly what snapshot() would have returned at the
         // index begin_snapshot() gave. Called at most once, on the runtime's snapshot thread,
-        // while the apply thread keeps applying entries. May take long, reporting progress as
+        // while the apply thread keeps applying entries (on the apply thread itself when
+        // complete() is true). May take long, reporting progress as
         // snapshot_with_progress() does. Throwing gives up this snapshot only: the runtime logs
         // it and tries again later, and the state machine is unaffected.
         virtual std::shared_ptr<const std::string> write(SnapshotProgress& progress) = 0;
