@@ -20,25 +20,6 @@ void DiskWorker::submit(Job job, Done done) {
     cv_.notify_one();
 }
 
-std::optional<std::exception_ptr> DiskWorker::run_if_idle(const Job& job) {
-    {
-        std::lock_guard lock(mu_);
-        if (stopping_ || busy_since_ || !queue_.empty()) return std::nullopt;
-        busy_since_ = Clock::now();
-    }
-    std::exception_ptr error;
-    try {
-        job(store_);
-    } catch (...) {
-        error = std::current_exception();
-    }
-    LogStoreStats stats = store_.stats();
-    std::lock_guard lock(mu_);
-    busy_since_.reset();
-    stats_ = stats;
-    return error;
-}
-
 std::optional<DiskWorker::Clock::time_point> DiskWorker::busy_since() const {
     std::lock_guard lock(mu_);
     return busy_since_;

@@ -15,7 +15,6 @@
 #include <exception>
 #include <functional>
 #include <mutex>
-#include <optional>
 #include <thread>
 
 #include "raft/storage/log_store.hpp"
@@ -37,11 +36,6 @@ class DiskWorker {
     DiskWorker& operator=(const DiskWorker&) = delete;
 
     void submit(Job job, Done done);
-    // Runs `job` on the calling thread, now, if nothing is queued or running; returns its
-    // exception (null on success), or nullopt when the worker was busy and the job did not run.
-    // Only the thread that submits may call it, so no job can be queued meanwhile. It spares
-    // the two thread hand-offs of a submit on a node whose loop may block while it writes.
-    std::optional<std::exception_ptr> run_if_idle(const Job& job);
     // Since when the job being run has been running (stall detection), or nullopt when idle.
     std::optional<Clock::time_point> busy_since() const;
     // The store's counters as of the last completed job.

@@ -57,11 +57,6 @@ struct NodeOptions {
     // append does): one message per member per write fewer, at the price of followers
     // applying up to this much later. 0: at once.
     int commit_notice_delay_ms = 2;
-    // A member that is not the leader writes its log on the loop thread when the disk thread
-    // is idle, rather than handing the write over and back (two thread wake-ups on the path of
-    // every replicated write). Its loop then waits for the disk, which a follower can afford:
-    // it has nothing to answer before the write is durable. False: always the disk thread.
-    bool follower_writes_on_loop = true;
     // read_index() fails when leadership is not confirmed within this time.
     int read_timeout_ms = 3000;
     // add_voter()/remove_member() fail when the change is not committed within this time (a

@@ -112,10 +112,8 @@ class NodeImpl final : public Node {
     void note_entries(const std::vector<Entry>& entries);
     void finish_ready(ReadyTail tail);
     void on_write_done(std::exception_ptr error, std::optional<HardState> written);
-    // on_write_done without the pump: for a write run on the loop thread, inside pump().
     // Arms the commit notice timer when the core owes members a newer commit index.
     void schedule_commit_notices();
-    void complete_write(std::exception_ptr error, std::optional<HardState> written);
     void observe_changes();
     void refresh_peers();
     void publish();

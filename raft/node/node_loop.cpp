@@ -192,25 +192,15 @@ void NodeImpl::pump() {
         write_submitted_ = Clock::now();
         stall_stepped_down_ = false;
         tail_ = std::move(tail);
-        DiskWorker::Job job = [snapshot = std::move(rd.snapshot), entries = std::move(rd.entries),
-                               hs, events = &events_](LogStore& store) {
-            const auto started = Clock::now();
-            store.write(snapshot, entries, hs);
-            const std::chrono::duration<double> took = Clock::now() - started;
-            events->emit([&](NodeEvents& e) { e.disk_write(entries.size(), took.count()); });
-        };
-        // A leader must keep its loop free while it writes (its followers write meanwhile,
-        // and a stalled disk must make it step down). Any other member has nothing to do
-        // before its write is durable, so it writes here and skips two thread hand-offs,
-        // which are most of a follower's share of a write's latency.
-        if (core_->role() != Role::kLeader && options_.follower_writes_on_loop) {
-            if (auto error = disk_->run_if_idle(job)) {
-                complete_write(*error, hs);
-                continue;
-            }
-        }
-        disk_->submit(std::move(job),
-                      [this, hs](std::exception_ptr error) { on_write_done(error, hs); });
+        disk_->submit(
+            [snapshot = std::move(rd.snapshot), entries = std::move(rd.entries), hs,
+             events = &events_](LogStore& store) {
+                const auto started = Clock::now();
+                store.write(snapshot, entries, hs);
+                const std::chrono::duration<double> took = Clock::now() - started;
+                events->emit([&](NodeEvents& e) { e.disk_write(entries.size(), took.count()); });
+            },
+            [this, hs](std::exception_ptr error) { on_write_done(error, hs); });
     }
     in_pump_ = false;
     schedule_commit_notices();
@@ -248,11 +238,6 @@ void NodeImpl::note_entries(const std::vector<Entry>& entries) {
 }
 
 void NodeImpl::on_write_done(std::exception_ptr error, std::optional<HardState> written) {
-    complete_write(error, written);
-    pump();
-}
-
-void NodeImpl::complete_write(std::exception_ptr error, std::optional<HardState> written) {
     writing_ = false;
     if (halted_ || stopping_) return;
     if (error) {
@@ -266,6 +251,7 @@ void NodeImpl::complete_write(std::exception_ptr error, std::optional<HardState>
     }
     finish_ready(std::move(tail_));
     tail_ = {};
+    pump();
 }
 
 void NodeImpl::finish_ready(ReadyTail tail) {
