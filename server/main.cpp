@@ -10,6 +10,7 @@
 #include <string>
 
 #include "backend/config.hpp"
+#include "server/app/heap_trimmer.hpp"
 #include "server/app/node.hpp"
 
 namespace {
@@ -77,5 +78,7 @@ int main(int argc, char** argv) {
         spdlog::info("read configuration from {}", file);
     for (const auto& warning : loaded.warnings)
         spdlog::warn("{}", warning);
+    // After block_stop_signals(): its thread inherits the mask.
+    const orcraft::server::app::HeapTrimmer trimmer(std::chrono::seconds(10));
     return orcraft::server::app::run_node(loaded.config);
 }
