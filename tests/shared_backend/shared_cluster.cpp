@@ -205,6 +205,14 @@ server::http::ClientOptions short_timeouts() {
     return o;
 }
 
+// A write or query may wait for the database (the first DDL after MariaDB started took more than
+// 3 s on a loaded machine); a node that does not answer at all still fails the test.
+server::http::ClientOptions request_timeouts() {
+    server::http::ClientOptions o = short_timeouts();
+    o.response_timeout = 15000ms;
+    return o;
+}
+
 }  // namespace
 
 Answer SharedCluster::get(std::size_t i, const std::string& path) const {
@@ -221,7 +229,7 @@ Answer SharedCluster::post(std::size_t i, const std::string& path,
                            const nlohmann::json& body) const {
     if (!nodes_[i]->running()) return {};
     try {
-        server::http::HttpClient c("127.0.0.1", nodes_[i]->port(), short_timeouts());
+        server::http::HttpClient c("127.0.0.1", nodes_[i]->port(), request_timeouts());
         return to_answer(c.post(path, body.dump()));
     } catch (const server::http::ClientError&) {
         return {};

@@ -87,8 +87,9 @@ class SharedCluster {
     // Starts a stopped or killed node again (a new process: a new token, a new port).
     void restart(std::size_t i);
 
-    // GET <path> on node i with short timeouts.
+    // GET <path> on node i with short timeouts (3 s for the answer).
     Answer get(std::size_t i, const std::string& path) const;
+    // POST on node i; the answer may take up to 15 s (a write waits for the database).
     Answer post(std::size_t i, const std::string& path, const nlohmann::json& body) const;
 
     // The leader-check status of every running node (-1: unreachable or not running).
