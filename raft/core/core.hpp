@@ -142,8 +142,8 @@ class Core {
     NodeId transferee() const { return transferee_; }
     const Progress* progress(NodeId id) const;
     const Config& config() const { return cfg_; }
-    // Leader only: whether `id` answered within the last election timeout (what check-quorum
-    // counts). True for the leader itself; false for any member on a node that is not leader.
+    // Whether `id` answered this leader within the last election timeout (what check-quorum
+    // counts). True for the leader itself; always false when this node is not the leader.
     bool recently_active(NodeId id) const;
 
   private:
