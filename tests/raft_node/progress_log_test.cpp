@@ -17,6 +17,15 @@ namespace {
 
 using Capture = orcraft::raft::testing::LogCapture;
 
+// Member 7 as the leader's replication log sees it.
+MemberReplication member(std::string name, Index match) {
+    MemberReplication m;
+    m.id = 7;
+    m.name = std::move(name);
+    m.match = match;
+    return m;
+}
+
 Message chunk(std::uint64_t offset, std::uint64_t size, std::uint64_t total) {
     Message m;
     m.type = MessageType::kSnapshot;
@@ -91,10 +100,7 @@ TEST_CASE("a leader logs a member catching up with entries left and rate then on
     Capture capture;
     ReplicationProgressLog log("leader");
     const ProgressTime t0{};
-    MemberReplication m;
-    m.id = 7;
-    m.name = "127.0.0.2:10008";
-    m.match = 1000;
+    MemberReplication m = member("127.0.0.2:10008", 1000);
     log.observe(t0, 4, 1500, {m});  // 500 behind: nothing to say
     CHECK(capture.lines->take().empty());
 
@@ -126,10 +132,7 @@ TEST_CASE("a leader does not report catching up a member that does not answer", 
     Capture capture;
     ReplicationProgressLog log("leader");
     const ProgressTime t0{};
-    MemberReplication m;
-    m.id = 7;
-    m.name = "127.0.0.2:10008";
-    m.match = 1000;
+    MemberReplication m = member("127.0.0.2:10008", 1000);
     m.reachable = false;
     log.observe(t0, 4, 6000, {m});  // down, not catching up
     log.observe(t0 + 1s, 4, 7000, {m});
@@ -160,10 +163,7 @@ TEST_CASE("a leader logs a snapshot it sends with percent and rate", "[raft_node
     Capture capture;
     ReplicationProgressLog log("leader");
     const ProgressTime t0{};
-    MemberReplication m;
-    m.id = 7;
-    m.name = "m2";
-    m.match = 0;
+    MemberReplication m = member("m2", 0);
     m.sending_snapshot = true;
     m.snapshot_index = 9000;
     m.snapshot_term = 3;
