@@ -30,7 +30,6 @@ void LeaseElection::fail(const std::string& why) {
 }
 
 void LeaseElection::tick() {
-    const auto started = options_.now();
     const auto& self = options_.self;
     const auto lease = options_.lease;
     try {
@@ -74,13 +73,17 @@ void LeaseElection::tick() {
         // Someone else wrote the row after us (grab-election elsewhere): not ours any more.
         if (elected && !ours) elected = false;
 
+        // Health counts from the round's last answer, not from its start: a round that hung
+        // for seconds and then finished (the database resumed) proves the database answers now.
+        // The lease never relies on this; it counts from lease_sent_.
+        const auto answered = options_.now();
         std::lock_guard lock(mu_);
         if (elected && !elected_) spdlog::info("shared backend: this node is now the active node");
         if (!elected && elected_) spdlog::info("shared backend: this node is no longer active");
         if (!error_.empty() && last_ok_) spdlog::info("shared backend: backend reachable again");
         elected_ = elected;
         if (wrote) lease_sent_ = wrote;
-        last_ok_ = started;
+        last_ok_ = answered;
         error_.clear();
         if (after && after->fresh)
             active_ = after->holder;

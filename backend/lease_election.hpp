@@ -133,7 +133,7 @@ class LeaseElection {
     mutable std::mutex mu_;
     bool elected_ = false;
     std::optional<TimePoint> lease_sent_;  // when the last lease write was sent
-    std::optional<TimePoint> last_ok_;     // when the last successful round started
+    std::optional<TimePoint> last_ok_;     // when the last successful round ended
     std::string error_ = "election not run yet";
     std::optional<LeaseHolder> active_;
 };

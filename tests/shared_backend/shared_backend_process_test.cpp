@@ -226,7 +226,9 @@ TEST_CASE("shared backend: with MariaDB down every node is unhealthy and none le
     db->start();
     auto leader = cluster.wait_single_leader(15s);
     REQUIRE(leader);
-    CHECK(always_for(3s, [&] { return cluster.leaders().size() == 1; }));
+    const bool steady = always_for(3s, [&] { return cluster.leaders().size() == 1; });
+    INFO((steady ? std::string() : cluster.logs()));
+    CHECK(steady);
 }
 
 TEST_CASE("shared backend: a hung MariaDB makes the active node step down on its own",
@@ -258,8 +260,13 @@ TEST_CASE("shared backend: a hung MariaDB makes the active node step down on its
         CHECK(Clock::now() - start < 1s);
     }
     db->resume();
+    const auto resumed_at = Clock::now();
     REQUIRE(cluster.wait_single_leader(20s));
-    CHECK(always_for(2s, [&] { return cluster.leaders().size() == 1; }));
+    INFO("a single leader " << std::chrono::duration<double>(Clock::now() - resumed_at).count()
+                            << " s after the database resumed");
+    const bool steady = always_for(2s, [&] { return cluster.leaders().size() == 1; });
+    INFO((steady ? std::string() : cluster.logs()));
+    CHECK(steady);
 }
 
 TEST_CASE("SQLite with RaftEnabled false: one standalone node that is always the leader",

@@ -251,6 +251,13 @@ std::vector<std::size_t> SharedCluster::leaders() const {
     return out;
 }
 
+std::string SharedCluster::logs() const {
+    std::string out;
+    for (std::size_t i = 0; i < nodes_.size(); ++i)
+        out += "----- node " + std::to_string(i) + " -----\n" + nodes_[i]->log();
+    return out;
+}
+
 std::optional<std::size_t> SharedCluster::wait_single_leader(std::chrono::milliseconds deadline) {
     const auto until = std::chrono::steady_clock::now() + deadline;
     for (;;) {

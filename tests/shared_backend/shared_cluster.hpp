@@ -96,6 +96,8 @@ class SharedCluster {
     std::vector<int> leader_checks() const;
     // The running nodes answering leader-check with 200.
     std::vector<std::size_t> leaders() const;
+    // Every node's log, each under a header naming the node; for failure messages.
+    std::string logs() const;
 
     // Polls until exactly one running node answers leader-check with 200 and every running node
     // is healthy; returns it, or nullopt at the deadline.
