@@ -190,7 +190,9 @@ struct SnapshotEncoder::Stream {
     ~Stream() { ZSTD_freeCCtx(cctx); }
 };
 
-SnapshotEncoder::SnapshotEncoder(int level) : stream_(std::make_unique<Stream>()) {
+SnapshotEncoder::SnapshotEncoder(int level, std::string prefix, std::size_t expected_bytes)
+    : stream_(std::make_unique<Stream>()), prefix_size_(prefix.size()), out_(std::move(prefix)) {
+    out_.reserve(prefix_size_ + expected_bytes);
     stream_->cctx = ZSTD_createCCtx();
     if (stream_->cctx == nullptr) {
         throw std::bad_alloc();
@@ -271,7 +273,7 @@ std::string SnapshotEncoder::finish(SnapshotTrailer trailer) {
     trailer.rows = rows_;
     record(kEndRecord, encode_trailer(trailer));
     compress(true);
-    const std::uint64_t hash = XXH3_64bits(out_.data(), out_.size());
+    const std::uint64_t hash = XXH3_64bits(out_.data() + prefix_size_, out_.size() - prefix_size_);
     ByteWriter w(out_);
     w.u64(hash);
     return std::move(out_);

@@ -46,21 +46,27 @@ struct SnapshotTrailer {
 
 class SnapshotEncoder final : public SnapshotWriter {
   public:
-    // `level`: zstd compression level.
-    explicit SnapshotEncoder(int level = 3);
+    // `level`: zstd compression level. The output begins with `prefix`, which is not part of
+    // the snapshot (the checksum starts after it): a caller that frames the snapshot puts its
+    // frame there rather than copying the finished snapshot into one. `expected_bytes` (for
+    // instance the previous snapshot's size) is reserved up front, so that the output does not
+    // grow by copies; pages reserved and never written cost no memory.
+    static constexpr int kDefaultLevel = 3;
+    explicit SnapshotEncoder(int level = kDefaultLevel, std::string prefix = {},
+                             std::size_t expected_bytes = 0);
     ~SnapshotEncoder() override;
 
     void table(const SnapshotTable& table) override;
     void rows(const std::vector<Row>& rows) override;
 
     // Writes the end record (tables and rows are counted here and override the trailer's) and
-    // returns the complete snapshot. The encoder cannot be used afterwards.
+    // returns the complete snapshot, after the prefix. The encoder cannot be used afterwards.
     std::string finish(SnapshotTrailer trailer);
 
     std::uint64_t table_count() const { return tables_; }
     std::uint64_t row_count() const { return rows_; }
     // Bytes of snapshot produced so far (compressed, plus what waits to be compressed).
-    std::uint64_t bytes_so_far() const { return out_.size() + pending_.size(); }
+    std::uint64_t bytes_so_far() const { return out_.size() - prefix_size_ + pending_.size(); }
 
   private:
     void record(std::uint8_t type, const std::string& payload);
@@ -68,7 +74,8 @@ class SnapshotEncoder final : public SnapshotWriter {
 
     struct Stream;
     std::unique_ptr<Stream> stream_;
-    std::string out_;      // header and compressed bytes so far
+    std::size_t prefix_size_ = 0;
+    std::string out_;      // prefix, header and compressed bytes so far
     std::string pending_;  // records not yet compressed
     std::size_t columns_ = 0;
     bool in_table_ = false;

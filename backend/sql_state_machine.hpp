@@ -39,6 +39,7 @@
 // checksum(), last_applied_stamp() and the other observers may be called from any thread.
 // register_command() must be called before the state machine is handed to the runtime.
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -147,6 +148,10 @@ class SqlStateMachine final : public raft::StateMachine {
     mutable std::mutex mu_;  // guards checksum_ and last_stamp_
     ResultChecksum checksum_;
     Stamp last_stamp_;
+    // The size of the last snapshot written, shared with the snapshot thread, which reserves
+    // about that much for the next one.
+    std::shared_ptr<std::atomic<std::uint64_t>> last_snapshot_bytes_ =
+        std::make_shared<std::atomic<std::uint64_t>>(0);
 };
 
 }  // namespace orcraft::backend

@@ -43,12 +43,13 @@ class ProgressWriter final : public SnapshotWriter {
 };
 
 std::shared_ptr<const std::string> finish_snapshot(SnapshotEncoder& encoder,
-                                                   const SnapshotTrailer& trailer) {
+                                                   const SnapshotTrailer& trailer,
+                                                   std::size_t prefix_size = 0) {
     auto data = std::make_shared<const std::string>(encoder.finish(trailer));
     spdlog::info(
         "state machine: snapshot at index {} from {} backend: {} tables, {} rows, {} bytes",
         trailer.applied_index, trailer.source, encoder.table_count(), encoder.row_count(),
-        data->size());
+        data->size() - prefix_size);
     return data;
 }
 
@@ -56,17 +57,31 @@ std::shared_ptr<const std::string> finish_snapshot(SnapshotEncoder& encoder,
 // was opened; nothing of the state machine itself.
 class SqlPendingSnapshot final : public raft::StateMachine::PendingSnapshot {
   public:
-    SqlPendingSnapshot(std::unique_ptr<PendingDump> dump, SnapshotTrailer trailer)
-        : dump_(std::move(dump)), trailer_(std::move(trailer)) {}
+    SqlPendingSnapshot(std::unique_ptr<PendingDump> dump, SnapshotTrailer trailer,
+                       std::shared_ptr<std::atomic<std::uint64_t>> last_bytes)
+        : dump_(std::move(dump)),
+          trailer_(std::move(trailer)),
+          last_bytes_(std::move(last_bytes)) {}
 
     std::shared_ptr<const std::string> write(
         raft::StateMachine::SnapshotProgress& progress) override {
-        SnapshotEncoder encoder;
+        return write_after({}, progress);
+    }
+
+    // The snapshot is encoded straight after the runtime's frame, and into room reserved for a
+    // quarter more than the last one: no copy of the whole snapshot is ever made.
+    std::shared_ptr<const std::string> write_after(
+        std::string prefix, raft::StateMachine::SnapshotProgress& progress) override {
+        const std::uint64_t last = last_bytes_->load(std::memory_order_relaxed);
+        const std::size_t prefix_size = prefix.size();
+        SnapshotEncoder encoder(SnapshotEncoder::kDefaultLevel, std::move(prefix), last + last / 4);
         ProgressWriter writer(encoder, &progress, &cancelled_);
         dump_->write(writer);
         // The read transaction is done with: end it before compressing the last records.
         dump_.reset();
-        return finish_snapshot(encoder, trailer_);
+        auto data = finish_snapshot(encoder, trailer_, prefix_size);
+        last_bytes_->store(data->size() - prefix_size, std::memory_order_relaxed);
+        return data;
     }
 
     void cancel() override { cancelled_.store(true, std::memory_order_relaxed); }
@@ -74,6 +89,7 @@ class SqlPendingSnapshot final : public raft::StateMachine::PendingSnapshot {
   private:
     std::unique_ptr<PendingDump> dump_;
     SnapshotTrailer trailer_;
+    std::shared_ptr<std::atomic<std::uint64_t>> last_bytes_;
     std::atomic<bool> cancelled_{false};
 };
 
@@ -148,7 +164,8 @@ std::unique_ptr<raft::StateMachine::PendingSnapshot> SqlStateMachine::begin_snap
     }
     index = dump->index();
     SnapshotTrailer trailer = trailer_at(index);
-    return std::make_unique<SqlPendingSnapshot>(std::move(dump), std::move(trailer));
+    return std::make_unique<SqlPendingSnapshot>(std::move(dump), std::move(trailer),
+                                                last_snapshot_bytes_);
 }
 
 void SqlStateMachine::restore(const raft::SnapshotMeta& meta, const std::string& data) {

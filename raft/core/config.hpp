@@ -10,6 +10,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 
 #include "raft/core/types.hpp"
@@ -54,6 +56,15 @@ struct Config {
     // steady load every append carries the previous commit, which halves the messages per
     // write; the price is that followers apply (and serve weak reads) up to that delay later.
     bool defer_commit_notices = false;
+
+    // Where the bytes of the latest snapshot come from once the core has let go of them. Unset,
+    // the core keeps them in memory for as long as that snapshot is the latest. Set, it drops
+    // them when the runtime reports them durable (Core::snapshot_persisted()) and calls this
+    // function when a member needs that snapshot; the bytes then live only while they are
+    // streamed. Called on the core's thread, so it should be quick (one file read). Returning
+    // nullptr means they cannot be had now: the core tries again at the member's next turn
+    // (an answer or a heartbeat).
+    std::function<std::shared_ptr<const std::string>(const SnapshotMeta&)> load_snapshot;
 
     // A learner may be promoted only when its log is at most this many entries behind the
     // leader's commit index.

@@ -708,8 +708,10 @@ bool Core::maybe_send_append(NodeId to, bool send_if_empty, bool commit_only) {
     auto prev_term = log_.term(prev);
     if (!prev_term) {
         // The member needs entries we compacted: stream the snapshot instead.
-        if (!snapshot_.data) return false;
-        pr.become_snapshot(snapshot_);
+        Snapshot snapshot = snapshot_;
+        if (!snapshot.data && cfg_.load_snapshot) snapshot.data = cfg_.load_snapshot(snapshot.meta);
+        if (!snapshot.data) return false;
+        pr.become_snapshot(snapshot);
         send_snapshot_chunk(to, pr);
         return false;
     }
@@ -960,6 +962,10 @@ std::optional<SnapshotMeta> Core::compact(Index index, std::shared_ptr<const std
     conf_history_.erase(conf_history_.begin(), it - 1);
     snapshot_ = Snapshot{meta, std::move(data)};
     return meta;
+}
+
+void Core::snapshot_persisted(Index index) {
+    if (cfg_.load_snapshot && snapshot_.meta.index == index) snapshot_.data.reset();
 }
 
 // ---- configuration ----

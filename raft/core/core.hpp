@@ -107,6 +107,10 @@ class Core {
     // snapshot and may then drop those entries from its durable log. Returns the snapshot's
     // description, or nullopt if `index` is not between the current snapshot and applied.
     std::optional<SnapshotMeta> compact(Index index, std::shared_ptr<const std::string> data);
+    // The runtime made the snapshot at `index` durable (taken by compact(), received from a
+    // leader, or found at start). With Config::load_snapshot set, the core drops its bytes when
+    // that snapshot is still the latest; otherwise this does nothing.
+    void snapshot_persisted(Index index);
 
     bool has_ready() const;
     Ready ready();
@@ -230,7 +234,8 @@ class Core {
     std::vector<PendingRead> pending_reads_;
     std::vector<std::pair<std::string, NodeId>> reads_before_commit_;
 
-    // The latest local snapshot (taken by compact() or received from a leader).
+    // The latest local snapshot (taken by compact() or received from a leader). Its data is
+    // null once persisted when Config::load_snapshot reads it back on demand.
     Snapshot snapshot_;
     // A snapshot being received in chunks.
     std::optional<SnapshotMeta> incoming_meta_;

@@ -205,12 +205,17 @@ std::optional<PeerAddress> decode_member_record(std::string_view data) {
     return p;
 }
 
-std::string frame_snapshot(const std::string& book, const std::string& state) {
+std::string snapshot_frame_prefix(const std::string& book) {
     std::string out;
-    out.reserve(kSnapshotMagic.size() + 4 + book.size() + state.size());
+    out.reserve(kSnapshotMagic.size() + 4 + book.size());
     out.append(kSnapshotMagic);
     put_u32(out, static_cast<std::uint32_t>(book.size()));
     out.append(book);
+    return out;
+}
+
+std::string frame_snapshot(const std::string& book, const std::string& state) {
+    std::string out = snapshot_frame_prefix(book);
     out.append(state);
     return out;
 }

@@ -66,6 +66,8 @@ std::optional<PeerAddress> decode_member_record(std::string_view data);
 // The bytes the core streams and the log store keeps: a magic, the encoded address book, and
 // the state machine's bytes. An empty string is an empty snapshot (no book, no state).
 std::string frame_snapshot(const std::string& book, const std::string& state);
+// The frame's beginning: frame_snapshot(book, state) == snapshot_frame_prefix(book) + state.
+std::string snapshot_frame_prefix(const std::string& book);
 struct SnapshotParts {
     std::string_view book;
     std::string_view state;

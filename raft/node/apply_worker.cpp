@@ -263,16 +263,13 @@ void ApplyWorker::take_snapshot(SnapshotDone done) {
     std::string book = book_.encode();
     if (running->pending->complete()) {
         // A one-phase snapshot: taken already, finished here as it always was.
-        std::shared_ptr<const std::string> state;
+        std::shared_ptr<const std::string> framed;
         try {
-            state = running->pending->write(*running->progress);
+            framed = running->pending->write_after(snapshot_frame_prefix(book), *running->progress);
         } catch (const std::exception& e) {
             snapshot_failed(running->index, e.what(), std::move(running->done));
             return;
         }
-        auto framed = std::make_shared<const std::string>(
-            frame_snapshot(book, state ? *state : std::string()));
-        state.reset();
         running->pending.reset();
         deliver_snapshot(running->index, std::move(framed), running->started,
                          running->paced_started, options_.now(), std::move(running->done));
@@ -289,9 +286,7 @@ void ApplyWorker::write_snapshot(RunningSnapshot& running, std::string book) {
     t.kind = Task::Kind::kSnapshotWritten;
     t.snapshot_id = running.id;
     try {
-        auto state = running.pending->write(*running.progress);
-        t.written = std::make_shared<const std::string>(
-            frame_snapshot(book, state ? *state : std::string()));
+        t.written = running.pending->write_after(snapshot_frame_prefix(book), *running.progress);
     } catch (const std::exception& e) {
         t.write_error = e.what();
     } catch (...) {

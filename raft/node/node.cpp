@@ -101,10 +101,24 @@ NodeImpl::NodeImpl(const NodeOptions& options, std::shared_ptr<StateMachine> sm)
     config.defer_commit_notices = options_.commit_notice_delay_ms > 0;
     config.seed =
         std::random_device{}() ^ (static_cast<std::uint64_t>(std::random_device{}()) << 32);
+    // The latest snapshot's bytes stay on disk, not in memory: a member that needs them gets
+    // them read back from the snapshot file (rare; a follower far behind, or a new one).
+    config.load_snapshot = [this](const SnapshotMeta& m) {
+        auto data = store_->read_snapshot(m);
+        if (data) {
+            spdlog::info(
+                "raft {}: read the snapshot at index {} back from disk ({} bytes) to send "
+                "it to a member",
+                who(), m.index, data->size());
+        }
+        return data;
+    };
     if (auto why = config.validate(); !why.empty()) {
         throw std::invalid_argument("raft node: " + why);
     }
     core_ = std::make_unique<Core>(config, std::move(restored));
+    if (meta.index > 0) core_->snapshot_persisted(meta.index);
+    store_->release_restored();
     role_ = core_->role();
     term_ = core_->term();
     conf_ = core_->conf();

@@ -155,6 +155,7 @@ void NodeImpl::on_snapshot_taken(Index index, std::shared_ptr<const std::string>
                       }
                       const double total =
                           seconds + std::chrono::duration<double>(Clock::now() - started).count();
+                      core_->snapshot_persisted(meta.index);
                       ++snapshots_taken_;
                       last_snapshot_bytes_ = bytes;
                       last_snapshot_seconds_ = total;

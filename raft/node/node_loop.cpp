@@ -260,6 +260,7 @@ void NodeImpl::finish_ready(ReadyTail tail) {
         transport_->send(std::move(m));
     // 4. Install, apply, serve reads (on the apply thread, in this order).
     if (tail.snapshot) {
+        core_->snapshot_persisted(tail.snapshot->meta.index);
         std::string_view bytes =
             tail.snapshot->data ? std::string_view(*tail.snapshot->data) : std::string_view{};
         if (auto parts = unframe_snapshot(bytes); parts && !parts->book.empty()) {

@@ -89,6 +89,16 @@ class StateMachine {
         // snapshot_with_progress() does. Throwing gives up this snapshot only: the runtime logs
         // it and tries again later, and the state machine is unaffected.
         virtual std::shared_ptr<const std::string> write(SnapshotProgress& progress) = 0;
+        // What the runtime calls instead of write(): the same, but the returned bytes begin
+        // with `prefix` (the runtime's frame) and continue with exactly what write() would
+        // return. The default appends write()'s bytes to the prefix, which holds the snapshot
+        // in memory twice for a moment; a state machine that builds its bytes in one buffer
+        // starts that buffer with the prefix instead.
+        virtual std::shared_ptr<const std::string> write_after(std::string prefix,
+                                                               SnapshotProgress& progress) {
+            if (auto state = write(progress)) prefix.append(*state);
+            return std::make_shared<const std::string>(std::move(prefix));
+        }
         // Asks a write() running on another thread to give up soon, by throwing. The runtime
         // calls it when it stops or installs a received snapshot, and then waits for write() to
         // return. The default does nothing: write() then runs to its end.

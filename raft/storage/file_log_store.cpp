@@ -36,12 +36,12 @@ FileLogStore::FileLogStore(const std::string& dir, const LogStoreOptions& option
         spdlog::warn(
             "raft storage: {}: the log ends at index {}, before the snapshot at index {}; it "
             "restarts after the snapshot",
-            dir_, found.last_index, snapshot_.meta.index);
-        restart_log_after(snapshot_, snapshot_name_, hard_state_);
+            dir_, found.last_index, snapshot_meta_.index);
+        restart_log_after(snapshot_meta_, snapshot_name_, hard_state_);
     }
     spdlog::info(
         "raft storage: opened {}: snapshot index {} term {}, log {}, term {} vote {} commit {}",
-        dir_, snapshot_.meta.index, snapshot_.meta.term, describe_log(), hard_state_.term,
+        dir_, snapshot_meta_.index, snapshot_meta_.term, describe_log(), hard_state_.term,
         hard_state_.vote, hard_state_.commit);
 }
 
@@ -109,7 +109,7 @@ void FileLogStore::repair(Recovered& found) {
 void FileLogStore::adopt(Recovered& found) {
     meta_ = found.meta.record;
     meta_slot_ = found.meta.slot;
-    snapshot_ = found.snapshot;
+    snapshot_meta_ = found.snapshot.meta;
     snapshot_name_ = found.snapshot_name;
     hard_state_ = found.hard_state;
     segments_ = found.segments;
@@ -122,9 +122,31 @@ void FileLogStore::adopt(Recovered& found) {
         active_.preallocate(options_.segment_bytes);
     }
     restored_.hard_state = hard_state_;
-    restored_.snapshot = snapshot_;
+    restored_.snapshot = std::move(found.snapshot);
     restored_.entries = std::move(found.entries);
-    restored_.applied = snapshot_.meta.index;
+    restored_.applied = snapshot_meta_.index;
+}
+
+void FileLogStore::release_restored() {
+    restored_.snapshot.data.reset();
+    restored_.entries = {};
+}
+
+std::shared_ptr<const std::string> FileLogStore::read_snapshot(const SnapshotMeta& meta) const {
+    // Only dir_ is read here, and it never changes after construction; the file itself is
+    // immutable once under its final name, and deleting it does not disturb an open reader.
+    const std::string path = join_path(dir_, snapshot_file_name(meta.term, meta.index));
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return nullptr;  // replaced by a newer snapshot
+    try {
+        Snapshot snapshot = read_snapshot_file(path);
+        if (snapshot.meta == meta) return snapshot.data;
+        spdlog::warn("raft storage: {} does not describe the snapshot at index {} term {}", path,
+                     meta.index, meta.term);
+    } catch (const std::exception& e) {
+        spdlog::warn("raft storage: cannot read the snapshot back: {}", e.what());
+    }
+    return nullptr;
 }
 
 template <typename Fn>
@@ -147,7 +169,7 @@ void FileLogStore::write(const std::optional<Snapshot>& snapshot, const std::vec
         check_fits(snapshot, entries);
         if (snapshot) {
             const std::string name = write_snapshot_file(dir_, *snapshot, syncer_);
-            restart_log_after(*snapshot, name, hard_state.value_or(hard_state_));
+            restart_log_after(snapshot->meta, name, hard_state.value_or(hard_state_));
             ++stats_.batches;
         }
         const bool new_hard_state = hard_state && *hard_state != hard_state_;
@@ -160,12 +182,12 @@ void FileLogStore::write(const std::optional<Snapshot>& snapshot, const std::vec
 void FileLogStore::check_fits(const std::optional<Snapshot>& snapshot,
                               const std::vector<Entry>& entries) const {
     // Checked before anything is written, against the log as it will be after the snapshot.
-    const Index snapshot_index = snapshot ? snapshot->meta.index : snapshot_.meta.index;
+    const Index snapshot_index = snapshot ? snapshot->meta.index : snapshot_meta_.index;
     const Index last = snapshot ? snapshot->meta.index : last_index();
-    if (snapshot && snapshot->meta.index <= snapshot_.meta.index) {
+    if (snapshot && snapshot->meta.index <= snapshot_meta_.index) {
         throw std::invalid_argument(
             "raft storage: received snapshot at index " + std::to_string(snapshot->meta.index) +
-            " is not after the current one at " + std::to_string(snapshot_.meta.index));
+            " is not after the current one at " + std::to_string(snapshot_meta_.index));
     }
     if (entries.empty()) return;
     const Index first = entries.front().index;
@@ -225,15 +247,15 @@ void FileLogStore::start_segment(std::uint64_t sequence) {
     active_ = std::move(f);
 }
 
-void FileLogStore::restart_log_after(const Snapshot& snapshot, const std::string& snapshot_name,
+void FileLogStore::restart_log_after(const SnapshotMeta& snapshot, const std::string& snapshot_name,
                                      const HardState& hard_state) {
     start_segment(segments_.back().sequence + 1);
     MetaRecord next = meta_;
     next.hard_state = hard_state;
-    next.first_index = snapshot.meta.index + 1;
+    next.first_index = snapshot.index + 1;
     next.first_segment = segments_.back().sequence;
-    next.snapshot_index = snapshot.meta.index;
-    next.snapshot_term = snapshot.meta.term;
+    next.snapshot_index = snapshot.index;
+    next.snapshot_term = snapshot.term;
     store_next_meta(next);
 
     std::vector<std::string> obsolete;
@@ -246,27 +268,27 @@ void FileLogStore::restart_log_after(const Snapshot& snapshot, const std::string
     stats_.segments_deleted += segments_.size() - 1;
     segments_.erase(segments_.begin(), segments_.end() - 1);
 
-    snapshot_ = snapshot;
+    snapshot_meta_ = snapshot;
     snapshot_name_ = snapshot_name;
     hard_state_ = hard_state;
-    first_index_ = snapshot.meta.index + 1;
-    last_index_ = snapshot.meta.index;
+    first_index_ = snapshot.index + 1;
+    last_index_ = snapshot.index;
     spdlog::info("raft storage: {}: log restarts after snapshot index {} term {}", dir_,
-                 snapshot.meta.index, snapshot.meta.term);
+                 snapshot.index, snapshot.term);
 }
 
 void FileLogStore::save_snapshot(const Snapshot& snapshot) {
     guarded([&] {
         const Index index = snapshot.meta.index;
-        if (index <= snapshot_.meta.index) {
+        if (index <= snapshot_meta_.index) {
             spdlog::info("raft storage: {}: snapshot at index {} ignored, the current one is at {}",
-                         dir_, index, snapshot_.meta.index);
+                         dir_, index, snapshot_meta_.index);
             return;
         }
         if (index > last_index_) {
             throw std::invalid_argument("raft storage: cannot compact at index " +
                                         std::to_string(index) + ": the log holds entries " +
-                                        std::to_string(snapshot_.meta.index + 1) + ".." +
+                                        std::to_string(snapshot_meta_.index + 1) + ".." +
                                         std::to_string(last_index_));
         }
         const std::string name = write_snapshot_file(dir_, snapshot, syncer_);
@@ -306,7 +328,7 @@ void FileLogStore::save_snapshot(const Snapshot& snapshot) {
         stats_.segments_deleted += keep_from;
         segments_.erase(segments_.begin(), segments_.begin() + static_cast<long>(keep_from));
         first_index_ = new_first;
-        snapshot_ = snapshot;
+        snapshot_meta_ = snapshot.meta;
         snapshot_name_ = name;
         spdlog::info(
             "raft storage: {}: snapshot at index {} term {} saved; {} segment(s) deleted, "
@@ -336,11 +358,11 @@ std::string FileLogStore::describe_log() const {
 }
 
 Index FileLogStore::first_index() const {
-    return last_index_ >= first_index_ ? first_index_ : snapshot_.meta.index + 1;
+    return last_index_ >= first_index_ ? first_index_ : snapshot_meta_.index + 1;
 }
 
 Index FileLogStore::last_index() const {
-    return std::max(last_index_, snapshot_.meta.index);
+    return std::max(last_index_, snapshot_meta_.index);
 }
 
 LogStoreStats FileLogStore::stats() const {

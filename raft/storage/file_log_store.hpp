@@ -27,6 +27,8 @@ class FileLogStore final : public LogStore {
     FileLogStore(const std::string& dir, const LogStoreOptions& options);
 
     Restored restored() const override { return restored_; }
+    void release_restored() override;
+    std::shared_ptr<const std::string> read_snapshot(const SnapshotMeta& meta) const override;
     void write(const std::optional<Snapshot>& snapshot, const std::vector<Entry>& entries,
                const std::optional<HardState>& hard_state) override;
     void save_snapshot(const Snapshot& snapshot) override;
@@ -46,7 +48,7 @@ class FileLogStore final : public LogStore {
     void start_segment(std::uint64_t sequence);
     // Makes `snapshot` the start of the log: a new empty segment, then the metadata naming it
     // (the commit point), then older segments and snapshot files are deleted.
-    void restart_log_after(const Snapshot& snapshot, const std::string& snapshot_name,
+    void restart_log_after(const SnapshotMeta& snapshot, const std::string& snapshot_name,
                            const HardState& hard_state);
     void store_next_meta(MetaRecord record);
     void remove_files(const std::vector<std::string>& paths);
@@ -65,7 +67,8 @@ class FileLogStore final : public LogStore {
 
     MetaRecord meta_;
     int meta_slot_ = 0;
-    Snapshot snapshot_;
+    // The latest snapshot's description; its bytes stay in its file (read_snapshot()).
+    SnapshotMeta snapshot_meta_;
     std::string snapshot_name_;
     HardState hard_state_;
     std::vector<SegmentInfo> segments_;

@@ -76,6 +76,15 @@ class LogStore {
     // snapshot index. Entries of the trailing window at or below the snapshot index stay on disk
     // but are not loaded. Later writes do not change what this returns.
     virtual Restored restored() const = 0;
+    // Lets go of what restored() holds in memory: the snapshot's bytes and the entries read at
+    // open(). Afterwards restored() still gives the hard state, the snapshot's description and
+    // `applied`, with no snapshot bytes and no entries. A node calls it once it has built its
+    // state from restored(), so that a restart does not keep a second copy of either.
+    virtual void release_restored() = 0;
+    // Reads the bytes of the stored snapshot that `meta` describes back from disk, verified.
+    // Safe to call from any thread, concurrently with the other methods. Returns nullptr when
+    // that snapshot is no longer stored (a newer one replaced it) or cannot be read (logged).
+    virtual std::shared_ptr<const std::string> read_snapshot(const SnapshotMeta& meta) const = 0;
 
     // Step 2 of the Ready contract (raft/core/ready.hpp): persists `snapshot` (if set: a
     // snapshot received from the leader; it replaces the whole log, which restarts at its index

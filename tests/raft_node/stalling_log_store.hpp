@@ -40,6 +40,10 @@ class StallingLogStore : public LogStore {
         : inner_(std::move(inner)), gate_(std::move(gate)) {}
 
     Restored restored() const override { return inner_->restored(); }
+    void release_restored() override { inner_->release_restored(); }
+    std::shared_ptr<const std::string> read_snapshot(const SnapshotMeta& meta) const override {
+        return inner_->read_snapshot(meta);
+    }
     void write(const std::optional<Snapshot>& snapshot, const std::vector<Entry>& entries,
                const std::optional<HardState>& hard_state) override {
         gate_->pass();

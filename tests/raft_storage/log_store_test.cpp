@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "raft/storage/log_store.hpp"
@@ -204,6 +205,49 @@ TEST_CASE("a received snapshot replaces the whole log") {
     CHECK(r.hard_state.commit == 200);
     store->write(std::nullopt, make_entries(201, 201, 4), std::nullopt);
     CHECK(store->last_index() == 201);
+}
+
+TEST_CASE("a stored snapshot is read back from disk, from another thread too") {
+    TempDir dir;
+    auto store = LogStore::open(dir.path(), {});
+    store->write(std::nullopt, make_entries(1, 20, 1), HardState{1, 1, 20});
+    const Snapshot first = make_snapshot(10, 1, "state at 10");
+    store->save_snapshot(first);
+    std::shared_ptr<const std::string> read;
+    std::thread([&] { read = store->read_snapshot(first.meta); }).join();
+    REQUIRE(read);
+    CHECK(*read == "state at 10");
+    // A description that does not match the stored snapshot gets nothing.
+    SnapshotMeta other_conf = first.meta;
+    other_conf.conf.voters = {1};
+    CHECK_FALSE(store->read_snapshot(other_conf));
+    // A received snapshot replaces it: the old one is gone, the new one is read back.
+    const Snapshot received = make_snapshot(30, 2, "received at 30");
+    store->write(received, {}, HardState{2, 0, 30});
+    CHECK_FALSE(store->read_snapshot(first.meta));
+    REQUIRE(store->read_snapshot(received.meta));
+    CHECK(*store->read_snapshot(received.meta) == "received at 30");
+}
+
+TEST_CASE("release_restored keeps the description and lets go of the bytes and entries") {
+    TempDir dir;
+    {
+        auto store = LogStore::open(dir.path(), {});
+        store->write(std::nullopt, make_entries(1, 20, 1), HardState{1, 1, 20});
+        store->save_snapshot(make_snapshot(10, 1, "state at 10"));
+    }
+    auto store = LogStore::open(dir.path(), {});
+    REQUIRE(store->restored().entries.size() == 10);
+    store->release_restored();
+    const Restored r = store->restored();
+    CHECK(r.snapshot.meta == make_snapshot(10, 1, "").meta);
+    CHECK_FALSE(r.snapshot.data);
+    CHECK(r.entries.empty());
+    CHECK(r.hard_state == HardState{1, 1, 20});
+    CHECK(r.applied == 10);
+    // The bytes are still on disk.
+    REQUIRE(store->read_snapshot(r.snapshot.meta));
+    CHECK(*store->read_snapshot(r.snapshot.meta) == "state at 10");
 }
 
 TEST_CASE("writes that do not fit the log are refused without touching it") {
