@@ -87,3 +87,35 @@ TEST_CASE(
             c.node(i).set_events(nullptr);
     }
 }
+
+TEST_CASE("a leader reads its saved snapshot back from disk for a member that needs it",
+          "[raft_node]") {
+    orcraft::raft::testing::LogCapture capture;
+    auto& log = capture.lines;
+    LocalCluster c(3);
+    c.tweak = [](NodeOptions& o) {
+        o.snapshot_threshold = 1000000;  // only the snapshot asked for below
+        o.trailing_entries = 5;
+    };
+    for (int i = 0; i < 3; ++i)
+        c.start(i);
+    const int leader = c.wait_leader(10s);
+    for (int i = 0; i < 50; ++i)
+        REQUIRE(c.propose_via_leader("e" + std::to_string(i)).error == ProposeError::kNone);
+    // snapshot_now() answers once the snapshot is saved, when the core has let go of its bytes.
+    std::atomic<int> saved{0};
+    c.node(leader).snapshot_now([&](bool ok, const std::string&) { saved = ok ? 1 : -1; });
+    REQUIRE(eventually(10s, [&] { return saved != 0; }));
+    REQUIRE(saved == 1);
+    CHECK_FALSE(log->contains("back from disk"));
+
+    const int wiped = (leader + 1) % 3;
+    c.stop(wiped);
+    c.wipe(wiped);
+    c.start(wiped);
+    REQUIRE(c.propose_via_leader("after wipe").error == ProposeError::kNone);
+    REQUIRE(eventually(10s, [&] { return c.member(wiped).sm->restores() >= 1; }));
+    CHECK(log->contains("back from disk"));
+    CHECK(eventually(
+        10s, [&] { return c.member(wiped).sm->values() == c.member(leader).sm->values(); }));
+}
