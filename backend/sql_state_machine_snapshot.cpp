@@ -69,7 +69,7 @@ class SqlPendingSnapshot final : public raft::StateMachine::PendingSnapshot {
     }
 
     // The snapshot is encoded straight after the runtime's frame, and into room reserved for a
-    // quarter more than the last one: no copy of the whole snapshot is ever made.
+    // quarter more than the last one: the whole snapshot is copied only if it outgrows that room.
     std::shared_ptr<const std::string> write_after(
         std::string prefix, raft::StateMachine::SnapshotProgress& progress) override {
         const std::uint64_t last = last_bytes_->load(std::memory_order_relaxed);

@@ -37,6 +37,16 @@ struct CountingEvents final : NodeEvents {
     void state_machine_failed(std::string_view) override { ++failures; }
 };
 
+// Restarts member `wiped` with an empty directory and waits until a snapshot has restored it
+// (a write after the restart makes the leader replicate to it).
+void rejoin_wiped(LocalCluster& c, int wiped) {
+    c.stop(wiped);
+    c.wipe(wiped);
+    c.start(wiped);
+    REQUIRE(c.propose_via_leader("after wipe").error == ProposeError::kNone);
+    REQUIRE(eventually(10s, [&] { return c.member(wiped).sm->restores() >= 1; }));
+}
+
 }  // namespace
 
 TEST_CASE(
@@ -74,11 +84,7 @@ TEST_CASE(
         const int leader = c.wait_leader(10s);
         const int wiped = (leader + 1) % 3;
         c.node(wiped).set_events(nullptr);
-        c.stop(wiped);
-        c.wipe(wiped);
-        c.start(wiped);
-        REQUIRE(c.propose_via_leader("after wipe").error == ProposeError::kNone);
-        REQUIRE(eventually(10s, [&] { return c.member(wiped).sm->restores() >= 1; }));
+        rejoin_wiped(c, wiped);
         CHECK(log->contains("receiving a snapshot at index"));
         CHECK(log->contains("received the snapshot at index"));
         // The apply thread logs the install once restore() has returned.
@@ -110,11 +116,7 @@ TEST_CASE("a leader reads its saved snapshot back from disk for a member that ne
     CHECK_FALSE(log->contains("back from disk"));
 
     const int wiped = (leader + 1) % 3;
-    c.stop(wiped);
-    c.wipe(wiped);
-    c.start(wiped);
-    REQUIRE(c.propose_via_leader("after wipe").error == ProposeError::kNone);
-    REQUIRE(eventually(10s, [&] { return c.member(wiped).sm->restores() >= 1; }));
+    rejoin_wiped(c, wiped);
     CHECK(log->contains("back from disk"));
     CHECK(eventually(
         10s, [&] { return c.member(wiped).sm->values() == c.member(leader).sm->values(); }));

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <memory>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "backend/lease_election.hpp"
@@ -31,6 +32,15 @@ struct World {
         o.now = [this] { return t; };
         nodes.push_back(std::make_unique<LeaseElection>(store, o));
         return *nodes.back();
+    }
+    // Nodes a and b after one round each, a first: a is the active node.
+    std::pair<LeaseElection&, LeaseElection&> a_active_b_standing_by() {
+        auto& a = add("a");
+        auto& b = add("b");
+        a.tick();
+        b.tick();
+        REQUIRE(a.state().elected);
+        return {a, b};
     }
     void advance(std::chrono::milliseconds d) { t += d; }
     int leaders() const {
@@ -84,11 +94,7 @@ TEST_CASE("of nodes sharing the store exactly one is elected, and the others kno
 
 TEST_CASE("a silent active node is replaced only after the lease has expired", "[lease_election]") {
     World w;
-    auto& a = w.add("a");
-    auto& b = w.add("b");
-    a.tick();
-    b.tick();
-    REQUIRE(a.state().elected);
+    auto [a, b] = w.a_active_b_standing_by();
     // a dies: it never ticks again. b keeps its rounds every second.
     for (int i = 1; i <= 5; ++i) {
         w.advance(1000ms);
@@ -141,11 +147,7 @@ TEST_CASE("a round that hangs in the database does not extend the lease", "[leas
 TEST_CASE("a round that hangs and then succeeds counts as healthy from its end",
           "[lease_election]") {
     World w;
-    auto& a = w.add("a");
-    auto& b = w.add("b");
-    a.tick();
-    b.tick();
-    REQUIRE(a.state().elected);
+    auto [a, b] = w.a_active_b_standing_by();
     // a dies. b's next round starts 1 s later and its first query hangs for 4.5 s, until the
     // database resumes; the rest of the round runs at once and takes the expired lease over.
     w.advance(1000ms);
@@ -239,11 +241,7 @@ TEST_CASE("reelect on the active node steps it down at once", "[lease_election]"
 TEST_CASE("grab-election makes a node active at once and the old one yields at its next round",
           "[lease_election]") {
     World w;
-    auto& a = w.add("a");
-    auto& b = w.add("b");
-    a.tick();
-    b.tick();
-    REQUIRE(a.state().elected);
+    auto [a, b] = w.a_active_b_standing_by();
     b.grab();
     CHECK(b.state().elected);
     w.advance(500ms);
