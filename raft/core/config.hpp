@@ -66,6 +66,20 @@ struct Config {
     // (an answer or a heartbeat).
     std::function<std::shared_ptr<const std::string>(const SnapshotMeta&)> load_snapshot;
 
+    // Where entries come from once the core has let go of them. Unset, the core keeps every
+    // entry after its latest snapshot in memory, and memory grows with the distance between
+    // snapshots. Set, entries that are durable and applied ("settled") leave memory beyond the
+    // most recent settled_cache_bytes of them, and this function reads them back when a member
+    // needs them: entries lo.. up to hi, stopping after max_bytes but at least one, fewer or
+    // none when that is all that can be read now (the core then tries again at the member's
+    // next turn). The core checks every entry read against the term it knows for that index
+    // and sends only those that match. Called on the core's thread, so it should be quick
+    // (reads from the runtime's log files).
+    EntryLoader load_entries;
+    // Settled entries kept in memory with load_entries set, by entry_size(): the most recent
+    // ones, for members that are a little behind.
+    std::size_t settled_cache_bytes = 1024 * 1024;
+
     // A learner may be promoted only when its log is at most this many entries behind the
     // leader's commit index.
     Index promote_max_lag = 64;

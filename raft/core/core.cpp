@@ -92,6 +92,7 @@ std::string Config::validate() const {
 Core::Core(const Config& config, Restored restored)
     : cfg_(config), rng_state_(config.seed ^ (config.id * 0x9e3779b97f4a7c15ULL)) {
     const SnapshotMeta& snap = restored.snapshot.meta;
+    log_.set_loader(cfg_.load_entries);
     log_.restore(snap, std::move(restored.entries), restored.hard_state.commit,
                  std::max(restored.applied, snap.index));
     conf_history_.clear();
@@ -980,7 +981,9 @@ const ConfState& Core::conf_at(Index i) const {
 void Core::rebuild_conf_from(Index from) {
     while (conf_history_.size() > 1 && conf_history_.back().first >= from)
         conf_history_.pop_back();
-    for (Index i = std::max(from, log_.first_index()); i <= log_.last_index(); ++i) {
+    // Entries released from memory are settled, hence committed: they never change, and
+    // neither do the history items they produced, so the scan starts at the memory.
+    for (Index i = std::max(from, log_.memory_first()); i <= log_.last_index(); ++i) {
         const Entry& e = log_.at(i);
         if (e.type != EntryType::kConfChange) continue;
         if (auto c = decode_conf_state(e.data)) conf_history_.emplace_back(i, std::move(*c));
@@ -1092,6 +1095,7 @@ void Core::advance() {
     if (ready_snapshot_) log_.stable_to(ready_snapshot_->index, ready_snapshot_->term);
     log_.stable_to(ready_last_index_, ready_last_term_);
     log_.applied_to(ready_applied_);
+    log_.release_settled(cfg_.settled_cache_bytes);
     if (role_ == Role::kLeader) {
         auto it = progress_.find(cfg_.id);
         if (it != progress_.end() && it->second.maybe_update(log_.stable())) {

@@ -142,6 +142,8 @@ class Core {
     Term last_term() const { return log_.last_term(); }
     Index snapshot_index() const { return log_.snapshot_index(); }
     std::optional<Term> term_at(Index i) const { return log_.term(i); }
+    // Entries held in memory (see Config::load_entries); the rest are read back when needed.
+    std::size_t entries_in_memory() const { return log_.memory_entries(); }
     const ConfState& conf() const { return conf_history_.back().second; }
     NodeId transferee() const { return transferee_; }
     const Progress* progress(NodeId id) const;

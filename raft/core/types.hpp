@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,6 +31,11 @@ struct Entry {
 
     bool operator==(const Entry&) const = default;
 };
+
+// Reads durable entries back (Config::load_entries): entries lo, lo + 1, ... up to hi, stopping
+// after max_bytes but with at least one entry. May return fewer, or none when they cannot be
+// read now.
+using EntryLoader = std::function<std::vector<Entry>(Index lo, Index hi, std::size_t max_bytes)>;
 
 // The state that must survive a crash besides the log: the current term, the vote cast in it,
 // and the commit index (persisting the commit index is not required for safety, but lets a

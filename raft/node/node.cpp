@@ -113,6 +113,21 @@ NodeImpl::NodeImpl(const NodeOptions& options, std::shared_ptr<StateMachine> sm)
         }
         return data;
     };
+    // Settled entries leave memory too, beyond the most recent ones; a member that is further
+    // behind gets them read back from the segment files.
+    config.load_entries = [this](Index lo, Index hi, std::size_t max_bytes) {
+        std::vector<Entry> entries = store_->read_entries(lo, hi, max_bytes);
+        entries_read_back_ += entries.size();
+        const auto now = Clock::now();
+        if (!entries.empty() && now >= next_read_back_log_) {
+            next_read_back_log_ = now + std::chrono::seconds(10);
+            spdlog::info(
+                "raft {}: reading entries back from disk for a member that is behind (from "
+                "index {}; {} entries read back since start)",
+                who(), lo, entries_read_back_);
+        }
+        return entries;
+    };
     if (auto why = config.validate(); !why.empty()) {
         throw std::invalid_argument("raft node: " + why);
     }

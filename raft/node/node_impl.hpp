@@ -190,6 +190,8 @@ class NodeImpl final : public Node {
     std::uint64_t snapshots_taken_ = 0;
     std::uint64_t last_snapshot_bytes_ = 0;
     double last_snapshot_seconds_ = 0;
+    std::uint64_t entries_read_back_ = 0;
+    Clock::time_point next_read_back_log_{};
     SnapshotReceiveLog receive_log_;
     ReplicationProgressLog replication_log_;
     Clock::time_point next_progress_log_{};

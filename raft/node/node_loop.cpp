@@ -380,6 +380,8 @@ void NodeImpl::publish() {
     s.commit = core_->commit();
     s.last_index = core_->last_index();
     s.snapshot_index = core_->snapshot_index();
+    s.entries_in_memory = core_->entries_in_memory();
+    s.entries_read_back = entries_read_back_;
     if (members_changed_) {
         members_changed_ = false;
         s.voters = book_.lookup(conf_.voters);

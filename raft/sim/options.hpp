@@ -54,6 +54,7 @@ struct SimResult {
     std::uint64_t reads_checked = 0;
     std::uint64_t leaders = 0;
     std::uint64_t snapshots_installed = 0;
+    std::uint64_t entries_read_back = 0;  // through Config::load_entries
     std::uint64_t conf_changes = 0;
     double converge_seconds = 0;  // simulated time from the heal to convergence
 };

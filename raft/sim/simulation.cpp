@@ -120,7 +120,7 @@ class Simulation {
     void mix(std::uint64_t v) { hash_ = (hash_ ^ v) * 0x100000001b3ULL; }
     std::string who(const SimNode& n) const { return "n" + std::to_string(n.id); }
 
-    Config node_config(const SimNode& n) const;
+    Config node_config(const SimNode& n);
     void boot(SimNode& n);
     void crash(SimNode& n);
     void handle(const Event& ev);
@@ -143,6 +143,7 @@ class Simulation {
     bool converged(std::string* why);
     std::string snapshot_bytes(const SimNode& n) const;
     void load_snapshot(SimNode& n, const Snapshot& s);
+    std::vector<Entry> read_back(const SimNode& n, Index lo, Index hi, std::size_t max_bytes);
 
     SimOptions opt_;
     Rng rng_;
@@ -170,11 +171,14 @@ class Simulation {
     Index compact_every_ = 0;
     std::size_t filler_ = 0;
     bool defer_commit_notices_ = false;
+    // Cores let settled entries go and read them back from the durable log (load_entries).
+    bool read_back_ = false;
+    std::size_t settled_cache_ = 0;
     int min_voters_ = 1;
     double leader_kill_ = 0;
 };
 
-Config Simulation::node_config(const SimNode& n) const {
+Config Simulation::node_config(const SimNode& n) {
     Config c;
     c.id = n.id;
     c.seed = opt_.seed * 7919 + n.id * 104729 + n.inc;
@@ -182,6 +186,12 @@ Config Simulation::node_config(const SimNode& n) const {
     c.max_inflight_msgs = max_inflight_;
     c.snapshot_chunk_bytes = chunk_bytes_;
     c.defer_commit_notices = defer_commit_notices_;
+    if (read_back_) {
+        c.settled_cache_bytes = settled_cache_;
+        c.load_entries = [this, id = n.id](Index lo, Index hi, std::size_t max_bytes) {
+            return read_back(nodes_[id], lo, hi, max_bytes);
+        };
+    }
     c.testing_commit_previous_term_by_count = opt_.plant_commit_bug;
     c.testing_read_without_quorum = opt_.plant_read_bug;
     return c;
@@ -217,6 +227,25 @@ void Simulation::load_snapshot(SimNode& n, const Snapshot& s) {
         checker_.report("node " + std::to_string(n.id) + " loaded a corrupted snapshot at " +
                         std::to_string(s.meta.index));
     }
+}
+
+// Reads the durable log like a runtime reads its files; with disk faults, a read sometimes
+// stops early or finds nothing.
+std::vector<Entry> Simulation::read_back(const SimNode& n, Index lo, Index hi,
+                                         std::size_t max_bytes) {
+    std::vector<Entry> out;
+    std::size_t bytes = 0;
+    const Index first = n.snap.meta.index + 1;
+    for (Index i = std::max(lo, first); i <= hi && i - first < n.log.size(); ++i) {
+        const Entry& e = n.log[i - first];
+        bytes += entry_size(e);
+        if (!out.empty() && bytes > max_bytes) break;
+        out.push_back(e);
+    }
+    if (has(kFaultDisk) && !out.empty() && rng_.chance(0.2))
+        out.resize(rng_.range(0, out.size() - 1));
+    result_.entries_read_back += out.size();
+    return out;
 }
 
 void Simulation::boot(SimNode& n) {
@@ -798,6 +827,9 @@ SimResult Simulation::run() {
         compact_every_ = 1000;
         filler_ = 0;
     }
+    const std::size_t caches[] = {0, 64, 4096};
+    read_back_ = rng_.chance(0.5);
+    settled_cache_ = caches[rng_.range(0, 2)];
     min_voters_ = std::max(1, count - 2);
     const double kills[] = {0, 0.1, 0.3, 0.6};
     leader_kill_ = kills[rng_.range(0, 3)];

@@ -112,7 +112,10 @@ void FileLogStore::adopt(Recovered& found) {
     snapshot_meta_ = found.snapshot.meta;
     snapshot_name_ = found.snapshot_name;
     hard_state_ = found.hard_state;
-    segments_ = found.segments;
+    {
+        const std::lock_guard<std::mutex> lock(extents_mu_);
+        segments_ = found.segments;
+    }
     first_index_ = found.first_index;
     last_index_ = found.last_index;
     if (segments_.empty()) {
@@ -147,6 +150,17 @@ std::shared_ptr<const std::string> FileLogStore::read_snapshot(const SnapshotMet
         spdlog::warn("raft storage: cannot read the snapshot back: {}", e.what());
     }
     return nullptr;
+}
+
+std::vector<Entry> FileLogStore::read_entries(Index lo, Index hi, std::size_t max_bytes) const {
+    std::vector<SegmentExtent> extents;
+    {
+        const std::lock_guard<std::mutex> lock(extents_mu_);
+        extents.reserve(segments_.size());
+        for (const SegmentInfo& seg : segments_)
+            extents.push_back({seg.path, seg.size, seg.checkpoints});
+    }
+    return read_entries_back(extents, lo, hi, max_bytes);
 }
 
 template <typename Fn>
@@ -219,11 +233,16 @@ void FileLogStore::append_batch(const std::vector<Entry>& entries, const HardSta
     SegmentInfo& seg = segments_.back();
     active_.write_at(seg.size, record);
     syncer_.data(active_);
-    seg.size += record.size();
-    if (!entries.empty()) {
-        seg.min_first_index = std::min(seg.min_first_index, entries.front().index);
-        last_index_ = entries.back().index;
+    {
+        const std::lock_guard<std::mutex> lock(extents_mu_);
+        if (!entries.empty()) {
+            const Index first = entries.front().index;
+            note_batch(seg.checkpoints, seg.size, first, first <= last_index_);
+            seg.min_first_index = std::min(seg.min_first_index, first);
+        }
+        seg.size += record.size();
     }
+    if (!entries.empty()) last_index_ = entries.back().index;
     hard_state_ = hard_state;
     ++stats_.batches;
     stats_.entries_written += entries.size();
@@ -243,7 +262,11 @@ void FileLogStore::start_segment(std::uint64_t sequence) {
     f.preallocate(options_.segment_bytes);
     syncer_.full(f);
     syncer_.directory(dir_);
-    segments_.push_back(SegmentInfo{sequence, path, kSegmentHeaderSize, SegmentInfo::kNoEntries});
+    {
+        const std::lock_guard<std::mutex> lock(extents_mu_);
+        segments_.push_back(
+            SegmentInfo{sequence, path, kSegmentHeaderSize, SegmentInfo::kNoEntries, {}});
+    }
     active_ = std::move(f);
 }
 
@@ -266,7 +289,10 @@ void FileLogStore::restart_log_after(const SnapshotMeta& snapshot, const std::st
     }
     remove_files(obsolete);
     stats_.segments_deleted += segments_.size() - 1;
-    segments_.erase(segments_.begin(), segments_.end() - 1);
+    {
+        const std::lock_guard<std::mutex> lock(extents_mu_);
+        segments_.erase(segments_.begin(), segments_.end() - 1);
+    }
 
     snapshot_meta_ = snapshot;
     snapshot_name_ = snapshot_name;
@@ -326,7 +352,10 @@ void FileLogStore::save_snapshot(const Snapshot& snapshot) {
         }
         remove_files(obsolete);
         stats_.segments_deleted += keep_from;
-        segments_.erase(segments_.begin(), segments_.begin() + static_cast<long>(keep_from));
+        {
+            const std::lock_guard<std::mutex> lock(extents_mu_);
+            segments_.erase(segments_.begin(), segments_.begin() + static_cast<long>(keep_from));
+        }
         first_index_ = new_first;
         snapshot_meta_ = snapshot.meta;
         snapshot_name_ = name;

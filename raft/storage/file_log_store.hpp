@@ -12,6 +12,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,7 @@ class FileLogStore final : public LogStore {
     Restored restored() const override { return restored_; }
     void release_restored() override;
     std::shared_ptr<const std::string> read_snapshot(const SnapshotMeta& meta) const override;
+    std::vector<Entry> read_entries(Index lo, Index hi, std::size_t max_bytes) const override;
     void write(const std::optional<Snapshot>& snapshot, const std::vector<Entry>& entries,
                const std::optional<HardState>& hard_state) override;
     void save_snapshot(const Snapshot& snapshot) override;
@@ -71,7 +73,10 @@ class FileLogStore final : public LogStore {
     SnapshotMeta snapshot_meta_;
     std::string snapshot_name_;
     HardState hard_state_;
+    // Changed by the writing thread only, and then under extents_mu_, so that read_entries()
+    // on another thread sees whole updates.
     std::vector<SegmentInfo> segments_;
+    mutable std::mutex extents_mu_;
     File active_;  // the last segment, open for appending
     Index first_index_ = 1;
     Index last_index_ = 0;  // first_index_ - 1 when the segments hold no entry

@@ -20,8 +20,9 @@
 // throws StorageError naming the file and offset, and nothing is modified. Damage confined to
 // the last batch of the last segment cannot be told from a torn write and is dropped as one.
 //
-// Threading: one thread at a time (the node runtime's disk thread). Not copyable. The
-// directory is locked (flock on dir/LOCK) while a store has it open.
+// Threading: one thread at a time (the node runtime's disk thread), except read_snapshot() and
+// read_entries(), which any thread may call. Not copyable. The directory is locked (flock on
+// dir/LOCK) while a store has it open.
 #pragma once
 
 #include <cstdint>
@@ -85,6 +86,14 @@ class LogStore {
     // Safe to call from any thread, concurrently with the other methods. Returns nullptr when
     // that snapshot is no longer stored (a newer one replaced it) or cannot be read (logged).
     virtual std::shared_ptr<const std::string> read_snapshot(const SnapshotMeta& meta) const = 0;
+
+    // Entries lo, lo + 1, ... up to hi as the log on disk holds them now, stopping after
+    // max_bytes (counted with entry_size(), but at least one entry): fewer when the log ends
+    // first, none when lo is not on disk (compacted, or past the end) or cannot be read
+    // (logged). Safe to call from any thread, concurrently with the other methods; it sees
+    // what the write() calls that returned before it wrote. Meant for entries the caller knows
+    // are durable and committed (they cannot change while it reads); Config::load_entries.
+    virtual std::vector<Entry> read_entries(Index lo, Index hi, std::size_t max_bytes) const = 0;
 
     // Step 2 of the Ready contract (raft/core/ready.hpp): persists `snapshot` (if set: a
     // snapshot received from the leader; it replaces the whole log, which restarts at its index

@@ -123,11 +123,13 @@ void recover_log(const std::string& dir, const std::map<std::uint64_t, std::stri
         const auto& [seq, path] = log_segments[i];
         const bool is_last = i + 1 == log_segments.size();
         const SegmentScan scan = scan_segment(path, seq, is_last);
-        SegmentInfo info{seq, path, scan.valid_end, SegmentInfo::kNoEntries};
+        SegmentInfo info{seq, path, scan.valid_end, SegmentInfo::kNoEntries, {}};
         for (const ScannedBatch& b : scan.batches) {
+            const bool truncates = replay.any() && b.batch.first_index <= replay.last();
             replay.apply(path, b);
             if (!b.batch.entries.empty()) {
                 info.min_first_index = std::min(info.min_first_index, b.batch.first_index);
+                note_batch(info.checkpoints, b.offset, b.batch.first_index, truncates);
             }
         }
         if (scan.torn) r.torn = TornSegment{path, *scan.torn};

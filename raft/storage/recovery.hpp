@@ -17,6 +17,7 @@
 
 #include "raft/core/types.hpp"
 #include "raft/storage/meta_file.hpp"
+#include "raft/storage/segment_reader.hpp"
 #include "raft/storage/segment_scan.hpp"
 
 namespace orcraft::raft::storage {
@@ -31,6 +32,8 @@ struct SegmentInfo {
     // segments, which tells which segments a compaction may delete.
     Index min_first_index = kNoEntries;
     static constexpr Index kNoEntries = ~Index{0};
+    // Where reads of entries start (segment_reader.hpp).
+    std::vector<Checkpoint> checkpoints;
 };
 
 struct TornSegment {

@@ -101,6 +101,12 @@ NodeMetrics::NodeMetrics(Registry& r)
       disk_batches_(r.counter("orcraft_raft_disk_batches_total",
                               "Raft log writes that wrote something (each made durable as one).")
                         .get()),
+      entries_in_memory_(r.gauge("orcraft_raft_log_entries_in_memory",
+                                 "Raft log entries held in memory (the rest are read from disk).")
+                             .get()),
+      entries_read_back_(r.counter("orcraft_raft_entries_read_back_total",
+                                   "Log entries read back from disk for members that were behind.")
+                             .get()),
       snapshots_(r.counter("orcraft_raft_snapshots_total", "Snapshots, by kind (taken, installed).",
                            {"kind"})),
       last_snapshot_bytes_(
@@ -169,6 +175,8 @@ void NodeMetrics::set_raft_state(const RaftSample& s) {
     entries_committed_.advance_to(s.entries_committed);
     fsyncs_.advance_to(s.fsyncs);
     disk_batches_.advance_to(s.disk_batches);
+    entries_in_memory_.set(static_cast<double>(s.entries_in_memory));
+    entries_read_back_.advance_to(s.entries_read_back);
     snapshots_.labels({"taken"}).advance_to(s.snapshots_taken);
     snapshots_.labels({"installed"}).advance_to(s.snapshots_installed);
     last_snapshot_bytes_.set(static_cast<double>(s.last_snapshot_bytes));

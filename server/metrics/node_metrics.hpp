@@ -24,7 +24,8 @@
 //   orcraft_raft_snapshot_index, orcraft_raft_voters, orcraft_raft_learners (gauges),
 //   orcraft_raft_proposals_total, orcraft_raft_entries_committed_total, orcraft_raft_fsyncs_total,
 //   orcraft_raft_disk_batches_total, orcraft_raft_snapshots_total{kind} (counters),
-//   orcraft_raft_snapshot_last_bytes, orcraft_raft_snapshot_last_duration_seconds (gauges)
+//   orcraft_raft_snapshot_last_bytes, orcraft_raft_snapshot_last_duration_seconds,
+//   orcraft_raft_log_entries_in_memory (gauges), orcraft_raft_entries_read_back_total (counter)
 //                                                                  set_raft_state()
 //                                                                  (raft_metrics.hpp calls it at
 //                                                                  every scrape)
@@ -58,6 +59,8 @@ struct RaftSample {
     std::uint64_t snapshots_installed = 0;
     std::uint64_t last_snapshot_bytes = 0;
     double last_snapshot_seconds = 0;
+    std::uint64_t entries_in_memory = 0;
+    std::uint64_t entries_read_back = 0;
 };
 
 enum class SnapshotKind { Taken, Installed };
@@ -128,6 +131,8 @@ class NodeMetrics {
     Counter& entries_committed_;
     Counter& fsyncs_;
     Counter& disk_batches_;
+    Gauge& entries_in_memory_;
+    Counter& entries_read_back_;
     Family<Counter>& snapshots_;
     Gauge& last_snapshot_bytes_;
     Gauge& last_snapshot_seconds_;

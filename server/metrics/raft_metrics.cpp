@@ -38,6 +38,8 @@ RaftSample raft_sample(const raft::NodeState& s) {
     out.snapshots_installed = s.snapshots_installed;
     out.last_snapshot_bytes = s.last_snapshot_bytes;
     out.last_snapshot_seconds = s.last_snapshot_seconds;
+    out.entries_in_memory = s.entries_in_memory;
+    out.entries_read_back = s.entries_read_back;
     return out;
 }
 

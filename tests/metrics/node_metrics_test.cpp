@@ -40,6 +40,8 @@ TEST_CASE("a fresh node exports every family at zero", "[metrics]") {
                              "orcraft_raft_snapshots_total",
                              "orcraft_raft_snapshot_last_bytes",
                              "orcraft_raft_snapshot_last_duration_seconds",
+                             "orcraft_raft_log_entries_in_memory",
+                             "orcraft_raft_entries_read_back_total",
                              "process_resident_memory_bytes",
                              "process_virtual_memory_bytes",
                              "process_open_fds"}) {
@@ -80,6 +82,8 @@ TEST_CASE("the raft runtime's state at every scrape", "[metrics]") {
     state.snapshots_installed = 1;
     state.last_snapshot_bytes = 1 << 20;
     state.last_snapshot_seconds = 0.25;
+    state.entries_in_memory = 96;
+    state.entries_read_back = 4000;
     int reads = 0;
     auto hook = watch_raft(metrics, [&] {
         ++reads;
@@ -106,6 +110,8 @@ TEST_CASE("the raft runtime's state at every scrape", "[metrics]") {
     CHECK(parsed.value("orcraft_raft_snapshots_total", {{"kind", "installed"}}) == 1);
     CHECK(parsed.value("orcraft_raft_snapshot_last_bytes") == 1 << 20);
     CHECK(parsed.value("orcraft_raft_snapshot_last_duration_seconds") == 0.25);
+    CHECK(parsed.value("orcraft_raft_log_entries_in_memory") == 96);
+    CHECK(parsed.value("orcraft_raft_entries_read_back_total") == 4000);
 
     // The node steps down and loses its leader.
     state.role = orcraft::raft::Role::kPreCandidate;

@@ -121,3 +121,37 @@ TEST_CASE("a leader reads its saved snapshot back from disk for a member that ne
     CHECK(eventually(
         10s, [&] { return c.member(wiped).sm->values() == c.member(leader).sm->values(); }));
 }
+
+TEST_CASE("a member that was down gets the entries it missed read back from the leader's disk",
+          "[raft_node]") {
+    orcraft::raft::testing::LogCapture capture;
+    auto& log = capture.lines;
+    LocalCluster c(3);
+    c.tweak = [](NodeOptions& o) {
+        o.snapshot_threshold = 1000000;  // the missed entries must come from the log
+        o.core.settled_cache_bytes = 0;  // every settled entry leaves memory
+    };
+    for (int i = 0; i < 3; ++i)
+        c.start(i);
+    const int leader = c.wait_leader(10s);
+    const int down = (leader + 1) % 3;
+    c.stop(down);
+    for (int i = 0; i < 300; ++i)
+        REQUIRE(c.propose_via_leader("e" + std::to_string(i)).error == ProposeError::kNone);
+    // The published state follows the loop; settled entries leave memory as they settle.
+    CHECK(eventually(10s, [&] {
+        const NodeState s = c.node(leader).state();
+        return s.last_index - s.snapshot_index > 300 && s.entries_in_memory < 10;
+    }));
+    CHECK(c.node(leader).state().entries_read_back == 0);
+
+    c.start(down);
+    CHECK(eventually(10s,
+                     [&] { return c.member(down).sm->values() == c.member(leader).sm->values(); }));
+    std::uint64_t read_back = 0;  // by whoever led meanwhile
+    for (int i = 0; i < 3; ++i)
+        read_back += c.node(i).state().entries_read_back;
+    CHECK(read_back >= 300);
+    CHECK(log->contains("reading entries back from disk"));
+    CHECK(c.member(down).sm->restores() == 0);  // the log, not a snapshot
+}

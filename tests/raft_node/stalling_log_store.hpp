@@ -44,6 +44,9 @@ class StallingLogStore : public LogStore {
     std::shared_ptr<const std::string> read_snapshot(const SnapshotMeta& meta) const override {
         return inner_->read_snapshot(meta);
     }
+    std::vector<Entry> read_entries(Index lo, Index hi, std::size_t max_bytes) const override {
+        return inner_->read_entries(lo, hi, max_bytes);
+    }
     void write(const std::optional<Snapshot>& snapshot, const std::vector<Entry>& entries,
                const std::optional<HardState>& hard_state) override {
         gate_->pass();
