@@ -61,9 +61,9 @@ struct Config {
     // the core keeps them in memory for as long as that snapshot is the latest. Set, it drops
     // them when the runtime reports them durable (Core::snapshot_persisted()) and calls this
     // function when a member needs that snapshot; the bytes then live only while they are
-    // streamed. Called on the core's thread, so it should be quick (one file read). Returning
-    // nullptr means they cannot be had now: the core tries again at the member's next turn
-    // (an answer or a heartbeat).
+    // streamed. Called on the core's thread, so it must not block: returning nullptr means
+    // they cannot be had now, and the core tries again at the member's next turn (an answer or
+    // a heartbeat), which lets the runtime read them on another thread meanwhile.
     std::function<std::shared_ptr<const std::string>(const SnapshotMeta&)> load_snapshot;
 
     // Where entries come from once the core has let go of them. Unset, the core keeps every

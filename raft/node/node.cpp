@@ -102,17 +102,12 @@ NodeImpl::NodeImpl(const NodeOptions& options, std::shared_ptr<StateMachine> sm)
     config.seed =
         std::random_device{}() ^ (static_cast<std::uint64_t>(std::random_device{}()) << 32);
     // The latest snapshot's bytes stay on disk, not in memory: a member that needs them gets
-    // them read back from the snapshot file (rare; a follower far behind, or a new one).
-    config.load_snapshot = [this](const SnapshotMeta& m) {
-        auto data = store_->read_snapshot(m);
-        if (data) {
-            spdlog::info(
-                "raft {}: read the snapshot at index {} back from disk ({} bytes) to send "
-                "it to a member",
-                who(), m.index, data->size());
-        }
-        return data;
-    };
+    // them read back from the snapshot file (rare; a follower far behind, or a new one), on a
+    // thread of its own.
+    snapshot_read_back_ = std::make_unique<SnapshotReadBack>(
+        [this](const SnapshotMeta& m) { return store_->read_snapshot(m); },
+        [this](std::function<void()> fn) { return post(std::move(fn)); }, who());
+    config.load_snapshot = [this](const SnapshotMeta& m) { return snapshot_read_back_->get(m); };
     // Settled entries leave memory too, beyond the most recent ones; a member that is further
     // behind gets them read back from the segment files.
     config.load_entries = [this](Index lo, Index hi, std::size_t max_bytes) {
@@ -440,6 +435,7 @@ void NodeImpl::stop(int transfer_ms) {
         std::lock_guard lock(inbox_mu_);
         accepting_ = false;
     }
+    if (snapshot_read_back_) snapshot_read_back_->stop();
     disk_->stop();
     apply_->stop();
     proposals_.fail_all(ProposeError::kStopped, "node stopped");

@@ -25,6 +25,7 @@
 #include "raft/node/node.hpp"
 #include "raft/node/progress_log.hpp"
 #include "raft/node/proposals.hpp"
+#include "raft/node/snapshot_read_back.hpp"
 
 namespace orcraft::raft::detail {
 
@@ -190,6 +191,7 @@ class NodeImpl final : public Node {
     std::uint64_t snapshots_taken_ = 0;
     std::uint64_t last_snapshot_bytes_ = 0;
     double last_snapshot_seconds_ = 0;
+    std::unique_ptr<SnapshotReadBack> snapshot_read_back_;
     std::uint64_t entries_read_back_ = 0;
     Clock::time_point next_read_back_log_{};
     SnapshotReceiveLog receive_log_;

@@ -1,10 +1,17 @@
 // Small parts of the runtime: node ids, the address book and its encodings, snapshot framing,
-// and the outcomes the proposal tracker hands out.
+// the outcomes the proposal tracker hands out, and the snapshot read-back.
 #include <catch2/catch.hpp>
 
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <vector>
+
+#include "polling.hpp"
 #include "raft/node/address_book.hpp"
 #include "raft/node/node.hpp"
 #include "raft/node/proposals.hpp"
+#include "raft/node/snapshot_read_back.hpp"
 
 using namespace orcraft::raft;
 
@@ -93,4 +100,66 @@ TEST_CASE("units: each proposal gets exactly one outcome", "[raft_node][unit]") 
     REQUIRE(got[21].error == ProposeError::kStopped);
     t.applied({{21, 4, EntryType::kNormal, "late"}}, results);  // nothing pending any more
     REQUIRE(got[21].error == ProposeError::kStopped);
+}
+
+TEST_CASE("units: the snapshot is read back on a thread of its own, once per transfer",
+          "[raft_node][unit]") {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool release = false;
+    std::vector<std::function<void()>> posted;  // the loop's inbox, drained by the test
+    std::mutex posted_mu;
+    SnapshotReadBack reader(
+        [&](const SnapshotMeta& m) -> std::shared_ptr<const std::string> {
+            std::unique_lock lock(mu);
+            cv.wait(lock, [&] { return release; });
+            if (m.index == 99) return nullptr;  // no such snapshot any more
+            return std::make_shared<const std::string>("bytes of " + std::to_string(m.index));
+        },
+        [&](std::function<void()> fn) {
+            std::lock_guard lock(posted_mu);
+            posted.push_back(std::move(fn));
+            return true;
+        },
+        "test");
+    auto run_posted = [&] {
+        std::vector<std::function<void()>> now;
+        {
+            std::lock_guard lock(posted_mu);
+            now.swap(posted);
+        }
+        for (auto& fn : now)
+            fn();
+        return !now.empty();
+    };
+    const SnapshotMeta meta{7, 2, ConfState{{1, 2, 3}, {}}};
+
+    // The first ask starts the read and does not wait for it; asking again does not start another.
+    CHECK(reader.get(meta) == nullptr);
+    CHECK(reader.get(meta) == nullptr);
+    CHECK(reader.reads_started() == 1);
+    {
+        std::lock_guard lock(mu);
+        release = true;
+    }
+    cv.notify_all();
+    REQUIRE(orcraft::tests::eventually(std::chrono::seconds(10), run_posted));
+    auto bytes = reader.get(meta);
+    REQUIRE(bytes);
+    CHECK(*bytes == "bytes of 7");
+    // While a transfer holds them, others share them; once none does, they are read again.
+    CHECK(reader.get(meta) == bytes);
+    CHECK(reader.reads_started() == 1);
+    bytes.reset();
+    CHECK(reader.get(meta) == nullptr);
+    CHECK(reader.reads_started() == 2);
+    REQUIRE(orcraft::tests::eventually(std::chrono::seconds(10), run_posted));
+
+    // A read that finds nothing hands out nothing, and the next ask tries again.
+    const SnapshotMeta gone{99, 3, ConfState{{1}, {}}};
+    CHECK(reader.get(gone) == nullptr);
+    REQUIRE(orcraft::tests::eventually(std::chrono::seconds(10), run_posted));
+    CHECK(reader.get(gone) == nullptr);
+    CHECK(reader.reads_started() == 4);
+    reader.stop();
 }
