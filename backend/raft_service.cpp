@@ -227,7 +227,7 @@ void RaftService::read_locally(std::vector<Statement> statements,
     }
 }
 
-void RaftService::query(std::vector<Statement> statements, ReadLevel level,
+void RaftService::query(std::vector<Statement> statements, ReadConsistency consistency,
                         std::function<void(QueryReply)> done) {
     if (auto refusal = refuse_reads(statements)) {
         done(std::move(*refusal));
@@ -237,8 +237,14 @@ void RaftService::query(std::vector<Statement> statements, ReadLevel level,
         done(query_failure(Failure::NotLeader, "node is shutting down"));
         return;
     }
-    switch (level) {
+    switch (consistency.level) {
         case ReadLevel::None:
+            if (consistency.freshness) {
+                if (auto stale = refuse_stale(*consistency.freshness)) {
+                    done(std::move(*stale));
+                    return;
+                }
+            }
             read_locally(std::move(statements), std::move(done));
             return;
         case ReadLevel::Weak:
@@ -262,6 +268,21 @@ void RaftService::query(std::vector<Statement> statements, ReadLevel level,
             return;
         }
     }
+}
+
+std::optional<QueryReply> RaftService::refuse_stale(std::chrono::milliseconds freshness) {
+    const raft::NodeState s = node_->state();
+    if (s.role == raft::Role::kLeader) return std::nullopt;
+    if (s.since_leader_contact && *s.since_leader_contact <= freshness) return std::nullopt;
+    const std::string since =
+        s.since_leader_contact
+            ? fmt::format("last heard from the leader {:.3f} s ago",
+                          std::chrono::duration<double>(*s.since_leader_contact).count())
+            : std::string("has had no leader since it started");
+    return query_failure(Failure::NotLeader,
+                         fmt::format("stale read refused: this node {}, longer than freshness {} "
+                                     "ms allows (read from the leader with level weak, or retry)",
+                                     since, freshness.count()));
 }
 
 RaftView RaftService::view() {

@@ -70,7 +70,7 @@ class RaftService final : public Service, public RaftControl {
 
     // Service.
     void execute(std::vector<Statement> batch, std::function<void(ExecuteReply)> done) override;
-    void query(std::vector<Statement> statements, ReadLevel level,
+    void query(std::vector<Statement> statements, ReadConsistency consistency,
                std::function<void(QueryReply)> done) override;
     NodeStatus status() override;
     // The leader hands leadership to the most up-to-date other voter ("Set re-elections"). A
@@ -123,6 +123,9 @@ class RaftService final : public Service, public RaftControl {
     void submit(Encoder encode, std::function<void(raft::ProposeOutcome)> done);
     void propose_now(const Encoder& encode, std::function<void(raft::ProposeOutcome)> done);
     void read_locally(std::vector<Statement> statements, std::function<void(QueryReply)> done);
+    // The refusal of a level-none read when this node last heard from the leader longer than
+    // `freshness` ago (never on the leader).
+    std::optional<QueryReply> refuse_stale(std::chrono::milliseconds freshness);
     // Hands leadership to `to` (0: the runtime chooses).
     void transfer(raft::NodeId to, std::function<void(RaftReply)> done);
 

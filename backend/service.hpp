@@ -10,6 +10,7 @@
 // caller; they call `done` exactly once, from a thread of the service's own, possibly before they
 // return when the request is refused at once.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -39,6 +40,16 @@ struct ExecuteReply {
 };
 
 enum class ReadLevel { None, Weak, Linearizable };
+
+// How current a query's answer must be: the level, and for level None an optional bound on how
+// long ago this node last heard from the leader (rqlite's `freshness`; a leader, and a node that
+// is its own leader, always meets it). Converts from a bare level.
+struct ReadConsistency {
+    // Implicit on purpose: a bare level is a complete consistency.
+    ReadConsistency(ReadLevel l = ReadLevel::Weak) : level(l) {}
+    ReadLevel level;
+    std::optional<std::chrono::milliseconds> freshness;
+};
 
 struct QueryReply {
     Failure failure = Failure::None;
@@ -74,8 +85,8 @@ class Service {
     // Validates and applies one batch of statements in one transaction (see driver.hpp).
     virtual void execute(std::vector<Statement> batch, std::function<void(ExecuteReply)> done) = 0;
 
-    // Runs read-only statements at the given consistency level.
-    virtual void query(std::vector<Statement> statements, ReadLevel level,
+    // Runs read-only statements at the given consistency.
+    virtual void query(std::vector<Statement> statements, ReadConsistency consistency,
                        std::function<void(QueryReply)> done) = 0;
 
     virtual NodeStatus status() = 0;

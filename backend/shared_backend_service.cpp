@@ -115,7 +115,7 @@ void SharedBackendService::execute(std::vector<Statement> batch,
     }
 }
 
-void SharedBackendService::query(std::vector<Statement> statements, ReadLevel,
+void SharedBackendService::query(std::vector<Statement> statements, ReadConsistency,
                                  std::function<void(QueryReply)> done) {
     if (auto refusal = refuse_reads(statements)) {
         done(std::move(*refusal));

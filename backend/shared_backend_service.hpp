@@ -87,7 +87,7 @@ class SharedBackendService final : public Service {
     ~SharedBackendService() override;
 
     void execute(std::vector<Statement> batch, std::function<void(ExecuteReply)> done) override;
-    void query(std::vector<Statement> statements, ReadLevel level,
+    void query(std::vector<Statement> statements, ReadConsistency consistency,
                std::function<void(QueryReply)> done) override;
     NodeStatus status() override;
     void reelect(std::function<void(ElectionReply)> done) override;

@@ -46,7 +46,7 @@ void StandaloneService::execute(std::vector<Statement> batch,
     }
 }
 
-void StandaloneService::query(std::vector<Statement> statements, ReadLevel,
+void StandaloneService::query(std::vector<Statement> statements, ReadConsistency,
                               std::function<void(QueryReply)> done) {
     if (auto refusal = refuse_reads(statements)) {
         done(std::move(*refusal));

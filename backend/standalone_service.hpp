@@ -34,7 +34,7 @@ class StandaloneService final : public Service {
     ~StandaloneService() override;
 
     void execute(std::vector<Statement> batch, std::function<void(ExecuteReply)> done) override;
-    void query(std::vector<Statement> statements, ReadLevel level,
+    void query(std::vector<Statement> statements, ReadConsistency consistency,
                std::function<void(QueryReply)> done) override;
     NodeStatus status() override;
     void stop() override;

@@ -337,6 +337,12 @@ NodeState NodeImpl::state() const {
         s = shared_;
     }
     s.applied = apply_->applied();
+    if (s.role == Role::kLeader) {
+        s.since_leader_contact = Millis(0);
+    } else if (const auto ns = leader_contact_ns_.load(std::memory_order_relaxed); ns != 0) {
+        s.since_leader_contact = std::chrono::duration_cast<Millis>(
+            Clock::now().time_since_epoch() - Clock::duration(ns));
+    }
     s.snapshots_installed = apply_->snapshots_installed();
     if (disk_) {
         LogStoreStats st = disk_->stats();

@@ -17,9 +17,11 @@
 // kStopped, and NodeState::error says why; the owner should exit.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -112,6 +114,9 @@ struct NodeState {
     double last_snapshot_seconds = 0;
     // Log entries held in memory, and entries read back from the log files for members that
     // were behind (the core keeps only recent settled entries, see raft::Config::load_entries).
+    // How long ago this node last heard from the leader of its term or was the leader itself (0
+    // on the leader; nullopt when neither happened since it started).
+    std::optional<std::chrono::milliseconds> since_leader_contact;
     std::uint64_t entries_in_memory = 0;
     std::uint64_t entries_read_back = 0;
     // Set when the node stopped itself after a storage or state machine failure.

@@ -8,6 +8,7 @@
 
 #include <uv.h>
 
+#include <atomic>
 #include <chrono>
 #include <exception>
 #include <functional>
@@ -193,6 +194,9 @@ class NodeImpl final : public Node {
     double last_snapshot_seconds_ = 0;
     std::unique_ptr<SnapshotReadBack> snapshot_read_back_;
     std::uint64_t entries_read_back_ = 0;
+    // When the loop last stepped a message from the leader, or ticked as the leader (steady
+    // clock, ns; 0: never). Read by state() on any thread.
+    std::atomic<std::int64_t> leader_contact_ns_{0};
     Clock::time_point next_read_back_log_{};
     SnapshotReceiveLog receive_log_;
     ReplicationProgressLog replication_log_;

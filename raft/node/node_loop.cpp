@@ -74,6 +74,10 @@ void NodeImpl::on_message(Message m) {
     if (halted_ || stopping_) return;
     if (m.type == MessageType::kSnapshot) note_snapshot_chunk(m);
     core_->step(m);
+    if (m.from == core_->leader() && m.term == core_->term() && core_->role() != Role::kLeader) {
+        leader_contact_ns_.store(Clock::now().time_since_epoch().count(),
+                                 std::memory_order_relaxed);
+    }
     // The Ready is taken in the check phase, once per loop iteration: every message that
     // arrived in this iteration goes into it.
 }
@@ -127,6 +131,10 @@ void NodeImpl::on_tick() {
     if (halted_ || stopping_) return;
     core_->tick();
     const auto now = Clock::now();
+    // A leader is in contact with itself: once it steps down, the age counts from here.
+    if (core_->role() == Role::kLeader) {
+        leader_contact_ns_.store(now.time_since_epoch().count(), std::memory_order_relaxed);
+    }
     if (writing_ && !stall_stepped_down_ && core_->role() == Role::kLeader &&
         now - write_submitted_ > Millis(options_.disk_stall_ms)) {
         stall_stepped_down_ = true;

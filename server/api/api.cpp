@@ -262,27 +262,38 @@ void Api::execute(const http::Request& request, http::Responder responder) {
 void Api::query(const http::Request& request, http::Responder responder) {
     const auto start = Clock::now();
     std::vector<backend::Statement> statements;
-    backend::ReadLevel level = backend::ReadLevel::Weak;
+    backend::ReadConsistency consistency;
     try {
         std::string level_name(request.query.get("level").value_or(""));
+        std::optional<std::string> freshness;
+        if (auto f = request.query.get("freshness")) freshness = std::string(*f);
         if (request.method == "POST") {
             auto body = parse_statements_body(request.body, statements);
             if (body.contains("level")) {
                 if (!body["level"].is_string()) throw RequestError("\"level\" must be a string");
                 level_name = body["level"].get<std::string>();
             }
+            if (body.contains("freshness")) {
+                if (!body["freshness"].is_string()) {
+                    throw RequestError("\"freshness\" must be a string such as \"1s\"");
+                }
+                freshness = body["freshness"].get<std::string>();
+            }
         } else {
             for (auto& q : request.query.get_all("q"))
                 statements.push_back({std::move(q), {}});
             if (statements.empty()) throw RequestError("missing query parameter q=<SQL>");
         }
-        level = parse_level(level_name);
+        consistency.level = parse_level(level_name);
+        // The bound matters to level none only (the node's own state); the other levels read
+        // the leader's state and ignore it, as rqlite does.
+        if (freshness) consistency.freshness = parse_duration(*freshness, "freshness");
     } catch (const RequestError& e) {
         responder.respond(http::Response::error(400, e.what()));
         return;
     }
     service_.query(
-        std::move(statements), level,
+        std::move(statements), consistency,
         [responder, start, metrics = metrics_](backend::QueryReply reply) {
             if (reply.failure == backend::Failure::BackendFailure && metrics)
                 metrics->count_backend_error("query");

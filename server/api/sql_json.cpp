@@ -1,7 +1,11 @@
 #include "server/api/sql_json.hpp"
 
 #include <array>
+#include <cctype>
+#include <cmath>
 #include <limits>
+#include <string_view>
+#include <utility>
 
 namespace orcraft::server::api {
 namespace {
@@ -86,6 +90,48 @@ backend::ReadLevel parse_level(const std::string& name) {
     if (name == "none") return backend::ReadLevel::None;
     if (name == "linearizable") return backend::ReadLevel::Linearizable;
     throw RequestError("unknown level \"" + name + "\" (expected none, weak or linearizable)");
+}
+
+std::chrono::milliseconds parse_duration(const std::string& text, const std::string& what) {
+    const auto bad = [&] {
+        return RequestError(what + " must be a duration such as 500ms, 2s or 1m30s, not \"" + text +
+                            "\"");
+    };
+    // Units in nanoseconds, longest names first so that "ms" is not read as "m".
+    static const std::pair<std::string_view, double> kUnits[] = {
+        {"ns", 1.0}, {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"ms", 1e6},
+        {"s", 1e9},  {"m", 60e9}, {"h", 3600e9}};
+    double total_ns = 0;
+    std::size_t i = 0;
+    if (text.empty()) throw bad();
+    while (i < text.size()) {
+        const std::size_t start = i;
+        while (i < text.size() &&
+               (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
+            ++i;
+        if (i == start) throw bad();
+        double number = 0;
+        try {
+            std::size_t used = 0;
+            number = std::stod(text.substr(start, i - start), &used);
+            if (used != i - start) throw bad();
+        } catch (const std::logic_error&) {
+            throw bad();
+        }
+        const std::string_view rest = std::string_view(text).substr(i);
+        double unit = 0;
+        for (const auto& [name, ns] : kUnits) {
+            if (rest.starts_with(name)) {
+                unit = ns;
+                i += name.size();
+                break;
+            }
+        }
+        if (unit == 0) throw bad();
+        total_ns += number * unit;
+    }
+    if (total_ns > 1e18) throw bad();
+    return std::chrono::milliseconds(static_cast<std::int64_t>(std::ceil(total_ns / 1e6)));
 }
 
 nlohmann::json value_to_json(const backend::Value& value) {

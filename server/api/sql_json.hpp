@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <stdexcept>
 #include <vector>
 
@@ -33,6 +34,10 @@ std::vector<backend::Statement> parse_statements(const nlohmann::json& statement
 
 // Parses a query level name: "none", "weak" (the default when empty) or "linearizable".
 backend::ReadLevel parse_level(const std::string& name);
+// A duration written like Go's (rqlite's `freshness`): one or more decimal numbers with a unit
+// each, from ns, us (or µs), ms, s, m and h, as in "500ms", "2s" or "1m30s". Rounded up to
+// whole milliseconds. Throws RequestError naming the parameter on anything else.
+std::chrono::milliseconds parse_duration(const std::string& text, const std::string& what);
 
 nlohmann::json value_to_json(const backend::Value& value);
 nlohmann::json execute_results_to_json(const backend::ExecuteReply& reply, double seconds);

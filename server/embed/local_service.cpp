@@ -92,7 +92,7 @@ void LocalService::execute(std::vector<backend::Statement> batch,
         [done](raft::ProposeOutcome outcome) { done(backend::execute_reply_of(outcome)); });
 }
 
-void LocalService::query(std::vector<backend::Statement> statements, backend::ReadLevel,
+void LocalService::query(std::vector<backend::Statement> statements, backend::ReadConsistency,
                          std::function<void(backend::QueryReply)> done) {
     if (auto refusal = backend::refuse_reads(statements)) {
         done(std::move(*refusal));

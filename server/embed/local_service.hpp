@@ -51,7 +51,7 @@ class LocalService final : public backend::Service {
 
     void execute(std::vector<backend::Statement> batch,
                  std::function<void(backend::ExecuteReply)> done) override;
-    void query(std::vector<backend::Statement> statements, backend::ReadLevel level,
+    void query(std::vector<backend::Statement> statements, backend::ReadConsistency consistency,
                std::function<void(backend::QueryReply)> done) override;
     backend::NodeStatus status() override;
     // Runs the writes already accepted, then the reads, and refuses new work. Idempotent.

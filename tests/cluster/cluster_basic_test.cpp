@@ -213,6 +213,13 @@ TEST_CASE("cluster: a minority answers writes with 503 and reports unhealthy and
     // Kill both followers: the leader loses its quorum and steps down.
     const std::size_t a = (*leader + 1) % 3, b = (*leader + 2) % 3;
     const std::size_t s = *leader;
+    // Before: a follower hears from the leader all the time, so a freshness bound is met.
+    REQUIRE(c.wait_converged({"t"}));
+    const std::string count = "/api/db/query?q=SELECT+COUNT(*)+FROM+t&level=none";
+    CHECK(c.get(a, count + "&freshness=5s").status == 200);
+    auto bad = c.get(a, count + "&freshness=soon");
+    CHECK(bad.status == 400);
+    CHECK_THAT(bad.json["error"].get<std::string>(), Catch::Contains("freshness"));
     c.kill9(a);
     // The leader stops listing the dead member among its healthy ones (election timeout).
     CHECK(eventually(5s, [&] {
@@ -240,6 +247,15 @@ TEST_CASE("cluster: a minority answers writes with 503 and reports unhealthy and
         c.post(s, "/api/db/query",
                {{"statements", json::array({"SELECT COUNT(*) FROM t"})}, {"level", "none"}});
     CHECK(local.status == 200);
+    // With a freshness bound it refuses once it has been without a leader for longer.
+    CHECK(eventually(5s, [&] {
+        auto stale = c.post(s, "/api/db/query",
+                            {{"statements", json::array({"SELECT COUNT(*) FROM t"})},
+                             {"level", "none"},
+                             {"freshness", "300ms"}});
+        return stale.status == 503 && stale.json["error"].get<std::string>().find(
+                                          "stale read refused") != std::string::npos;
+    }));
     // routed-leader-check cannot be routed: 404, as orchestrator.
     CHECK(c.get(s, "/api/routed-leader-check").status == 404);
 

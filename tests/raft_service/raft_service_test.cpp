@@ -144,7 +144,7 @@ struct Fixture {
         service->execute(std::move(batch), [&](backend::ExecuteReply r) { out = std::move(r); });
         return out;
     }
-    backend::QueryReply query(const std::string& sql, backend::ReadLevel level) {
+    backend::QueryReply query(const std::string& sql, backend::ReadConsistency level) {
         std::promise<backend::QueryReply> p;
         service->query({{sql, {}}}, level, [&](backend::QueryReply r) { p.set_value(r); });
         return p.get_future().get();
@@ -265,6 +265,32 @@ TEST_CASE("raft_service: read levels", "[raft_service]") {
     CHECK(f.query("SELECT id FROM t", backend::ReadLevel::Linearizable).failure ==
           Failure::NotLeader);
     CHECK(f.query("DELETE FROM t", backend::ReadLevel::None).failure == Failure::BadRequest);
+}
+
+TEST_CASE("raft_service: freshness bounds how long ago a level-none reader heard from the leader",
+          "[raft_service]") {
+    using std::chrono::milliseconds;
+    Fixture f;
+    f.execute({{"CREATE TABLE t (id INT)", {}}});
+    backend::ReadConsistency fresh(backend::ReadLevel::None);
+    fresh.freshness = milliseconds(500);
+
+    // The leader is always fresh enough.
+    f.node->st.since_leader_contact = milliseconds(0);
+    CHECK(f.query("SELECT id FROM t", fresh).failure == Failure::None);
+
+    f.node->st.role = raft::Role::kFollower;
+    f.node->st.since_leader_contact = milliseconds(120);
+    CHECK(f.query("SELECT id FROM t", fresh).failure == Failure::None);
+    f.node->st.since_leader_contact = milliseconds(2500);
+    auto stale = f.query("SELECT id FROM t", fresh);
+    CHECK(stale.failure == Failure::NotLeader);
+    CHECK_THAT(stale.error, Catch::Contains("stale read refused") &&
+                                Catch::Contains("2.500 s ago") && Catch::Contains("500 ms"));
+    // Without a bound the same node answers; a node that never heard from a leader does not.
+    CHECK(f.query("SELECT id FROM t", backend::ReadLevel::None).failure == Failure::None);
+    f.node->st.since_leader_contact.reset();
+    CHECK_THAT(f.query("SELECT id FROM t", fresh).error, Catch::Contains("has had no leader"));
 }
 
 TEST_CASE("raft_service: view and status report the raft state", "[raft_service]") {
