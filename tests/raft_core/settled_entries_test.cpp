@@ -3,6 +3,9 @@
 // entries the core knows.
 #include <catch2/catch.hpp>
 
+#include <functional>
+#include <memory>
+
 #include "harness.hpp"
 
 using namespace orcraft::raft;
@@ -24,6 +27,26 @@ std::vector<Entry> read_durable(Cluster& c, NodeId id, Index lo, Index hi, std::
     return out;
 }
 
+// Sees every read back (and may change what it returns).
+using ReadHook = std::function<std::vector<Entry>(std::vector<Entry> read)>;
+
+// Three nodes whose cores let settled entries go beyond `cache_bytes` and read them back from
+// their own durable logs, through `hook` when given. `more` changes the rest of the config.
+std::unique_ptr<Cluster> read_back_cluster(std::size_t cache_bytes, ReadHook hook = {},
+                                           const std::function<void(Config&)>& more = {}) {
+    auto self = std::make_shared<Cluster*>(nullptr);
+    auto cluster = std::make_unique<Cluster>(3, [=](Config& cfg) {
+        cfg.settled_cache_bytes = cache_bytes;
+        if (more) more(cfg);
+        cfg.load_entries = [self, hook, id = cfg.id](Index lo, Index hi, std::size_t max) {
+            std::vector<Entry> read = read_durable(**self, id, lo, hi, max);
+            return hook ? hook(std::move(read)) : read;
+        };
+    });
+    *self = cluster.get();
+    return cluster;
+}
+
 bool carries_entries_to(const Message& m, NodeId to) {
     return m.type == MessageType::kAppend && m.to == to && !m.entries.empty();
 }
@@ -33,16 +56,14 @@ bool carries_entries_to(const Message& m, NodeId to) {
 TEST_CASE("settled entries leave memory and reach a lagging member through load_entries",
           "[raft][log]") {
     int loads = 0;
-    Cluster* cluster = nullptr;
-    Cluster c(3, [&](Config& cfg) {
-        cfg.settled_cache_bytes = 100;  // about three of this test's entries
-        cfg.max_append_bytes = 200;
-        cfg.load_entries = [&cluster, &loads, id = cfg.id](Index lo, Index hi, std::size_t max) {
+    auto owned = read_back_cluster(
+        100,  // about three of this test's entries
+        [&](std::vector<Entry> read) {
             ++loads;
-            return read_durable(*cluster, id, lo, hi, max);
-        };
-    });
-    cluster = &c;
+            return read;
+        },
+        [](Config& cfg) { cfg.max_append_bytes = 200; });
+    Cluster& c = *owned;
     c.elect(1);
     c.isolate(3);
     for (int i = 0; i < 40; ++i)
@@ -71,16 +92,11 @@ TEST_CASE("while load_entries cannot read, no entries are sent and the leader as
           "[raft][log]") {
     bool readable = false;
     int loads = 0;
-    Cluster* cluster = nullptr;
-    Cluster c(3, [&](Config& cfg) {
-        cfg.settled_cache_bytes = 0;
-        cfg.load_entries = [&, id = cfg.id](Index lo, Index hi, std::size_t max) {
-            ++loads;
-            if (!readable) return std::vector<Entry>{};
-            return read_durable(*cluster, id, lo, hi, max);
-        };
+    auto owned = read_back_cluster(0, [&](std::vector<Entry> read) {
+        ++loads;
+        return readable ? read : std::vector<Entry>{};
     });
-    cluster = &c;
+    Cluster& c = *owned;
     c.elect(1);
     c.isolate(3);
     for (int i = 0; i < 10; ++i)
@@ -104,20 +120,15 @@ TEST_CASE("while load_entries cannot read, no entries are sent and the leader as
 
 TEST_CASE("entries read back with a term the core does not know are never sent", "[raft][log]") {
     bool forge = true;
-    Cluster* cluster = nullptr;
-    Cluster c(3, [&](Config& cfg) {
-        cfg.settled_cache_bytes = 0;
-        cfg.load_entries = [&, id = cfg.id](Index lo, Index hi, std::size_t max) {
-            std::vector<Entry> got = read_durable(*cluster, id, lo, hi, max);
-            // A stale copy: right index, another term, other bytes.
-            if (forge && !got.empty()) {
-                got.front().term += 1;
-                got.front().data = "stale";
-            }
-            return got;
-        };
+    auto owned = read_back_cluster(0, [&](std::vector<Entry> read) {
+        // A stale copy: right index, another term, other bytes.
+        if (forge && !read.empty()) {
+            read.front().term += 1;
+            read.front().data = "stale";
+        }
+        return read;
     });
-    cluster = &c;
+    Cluster& c = *owned;
     c.elect(1);
     c.isolate(3);
     for (int i = 0; i < 5; ++i)
@@ -148,14 +159,8 @@ TEST_CASE("without load_entries every entry after the snapshot stays in memory",
 
 TEST_CASE("a follower still truncates a conflicting suffix after settled entries left memory",
           "[raft][log]") {
-    Cluster* cluster = nullptr;
-    Cluster c(3, [&](Config& cfg) {
-        cfg.settled_cache_bytes = 0;
-        cfg.load_entries = [&, id = cfg.id](Index lo, Index hi, std::size_t max) {
-            return read_durable(*cluster, id, lo, hi, max);
-        };
-    });
-    cluster = &c;
+    auto owned = read_back_cluster(0);
+    Cluster& c = *owned;
     c.elect(1);
     for (int i = 0; i < 5; ++i)
         c.propose("committed-" + std::to_string(i));
