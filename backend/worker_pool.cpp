@@ -1,5 +1,6 @@
 #include "backend/worker_pool.hpp"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <exception>
@@ -10,7 +11,10 @@ WorkerPool::WorkerPool(std::size_t threads, std::size_t max_queued) : max_queued
     if (threads == 0) threads = 1;
     threads_.reserve(threads);
     for (std::size_t i = 0; i < threads; ++i)
-        threads_.emplace_back([this] { run(); });
+        threads_.emplace_back([this] {
+            pthread_setname_np(pthread_self(), "worker");
+            run();
+        });
 }
 
 WorkerPool::~WorkerPool() {

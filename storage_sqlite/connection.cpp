@@ -51,6 +51,17 @@ void Connection::exec(const std::string& sql) {
     }
 }
 
+void Connection::run(const std::string& sql) {
+    int rc = SQLITE_OK;
+    sqlite3_stmt* stmt = prepare(sql, rc);
+    if (stmt != nullptr) {
+        rc = sqlite3_step(stmt);
+        sqlite3_reset(stmt);
+        if (rc == SQLITE_DONE || rc == SQLITE_ROW) return;
+    }
+    throw backend::BackendError("SQLite: " + sql + ": " + last_error());
+}
+
 sqlite3_stmt* Connection::prepare(const std::string& sql, int& rc) {
     if (auto it = cache_.find(sql); it != cache_.end()) {
         sqlite3_reset(it->second);

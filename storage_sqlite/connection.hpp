@@ -30,6 +30,10 @@ class Connection {
 
     // Runs SQL without parameters or results (pragmas, BEGIN/COMMIT); throws BackendError.
     void exec(const std::string& sql);
+    // Runs one statement without parameters or results through the statement cache, for those
+    // run once per write (BEGIN, SAVEPOINT, COMMIT): parsing them each time costs more than
+    // running them. Throws BackendError, as exec() does.
+    void run(const std::string& sql);
 
     // A prepared statement for sql, reset and with bindings cleared, from the cache or newly
     // prepared. Returns the SQLite error code through rc (and nullptr) when preparation fails.

@@ -12,6 +12,7 @@
 #include "storage_sqlite/connection.hpp"
 #include "storage_sqlite/sql_functions.hpp"
 #include "storage_sqlite/stamp_vfs.hpp"
+#include "storage_sqlite/wal_checkpointer.hpp"
 
 namespace orcraft::storage_sqlite {
 
@@ -202,6 +203,8 @@ SqliteDriver::SqliteDriver(std::string path, SqliteOptions options)
         throw BackendError("cannot register SQL functions on SQLite");
     }
 
+    checkpointer_ = std::make_unique<WalCheckpointer>(path_, writer_->db(), 1000);
+
     for (std::size_t i = 0; i < options_.read_connections; ++i) {
         auto r = std::make_unique<Connection>(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
                                               nullptr, options_.statement_cache);
@@ -219,6 +222,7 @@ SqliteDriver::SqliteDriver(std::string path, SqliteOptions options)
 
 SqliteDriver::~SqliteDriver() {
     readers_.clear();
+    checkpointer_.reset();
     writer_.reset();
     vfs_.reset();
 }
@@ -260,7 +264,7 @@ void SqliteDriver::begin_group() {
     if (group_open_) {
         throw BackendError("SQLite: begin_group() inside an open group");
     }
-    writer_->exec("BEGIN IMMEDIATE");
+    writer_->run("BEGIN IMMEDIATE");
     group_open_ = true;
     group_owner_ = std::this_thread::get_id();
     group_start_applied_ = applied_;
@@ -275,7 +279,7 @@ void SqliteDriver::end_group() {
         if (applied_ != group_start_applied_) {
             write_applied_index(applied_);
         }
-        writer_->exec("COMMIT");
+        writer_->run("COMMIT");
     } catch (...) {
         rollback_quietly();
         throw;
@@ -434,9 +438,9 @@ BatchOutcome SqliteDriver::execute(const std::vector<Statement>& batch, const ba
         // One batch of a group: a savepoint makes it all-or-nothing inside the group's
         // transaction; the index row is written once, by end_group().
         try {
-            writer_->exec("SAVEPOINT orcraft_batch");
+            writer_->run("SAVEPOINT orcraft_batch");
             run_batch(batch, stamp, out, "ROLLBACK TO orcraft_batch");
-            writer_->exec("RELEASE orcraft_batch");
+            writer_->run("RELEASE orcraft_batch");
         } catch (...) {
             rollback_quietly();
             throw;
@@ -445,12 +449,12 @@ BatchOutcome SqliteDriver::execute(const std::vector<Statement>& batch, const ba
         return out;
     }
     try {
-        writer_->exec("BEGIN IMMEDIATE");
+        writer_->run("BEGIN IMMEDIATE");
         if (run_batch(batch, stamp, out, "ROLLBACK")) {
-            writer_->exec("BEGIN IMMEDIATE");
+            writer_->run("BEGIN IMMEDIATE");
         }
         write_applied_index(index);
-        writer_->exec("COMMIT");
+        writer_->run("COMMIT");
     } catch (...) {
         rollback_quietly();
         throw;
@@ -467,7 +471,7 @@ bool SqliteDriver::run_batch(const std::vector<Statement>& batch, const backend:
             out.results.push_back(run_statement(batch[position], position, stamp));
         }
     } catch (const StatementFailure& f) {
-        writer_->exec(undo);
+        writer_->run(undo);
         out.results.clear();
         out.error = StatementError{position, f.message};
         return true;

@@ -33,6 +33,10 @@
 //
 // The applied index lives in the table orcraft_applied_index (one row), written in the same
 // transaction as the batch.
+//
+// Checkpoints: a thread of the driver's own copies the WAL back into the database file once it
+// holds 1000 pages (SQLite's default threshold), so that no write waits for a checkpoint; see
+// wal_checkpointer.hpp.
 
 #include <atomic>
 #include <condition_variable>
@@ -51,6 +55,7 @@ namespace orcraft::storage_sqlite {
 
 class Connection;
 class StampVfs;
+class WalCheckpointer;
 
 struct SqliteOptions {
     // How long a connection waits for a lock held by another process before failing.
@@ -117,6 +122,7 @@ class SqliteDriver final : public backend::Driver {
     std::unique_ptr<StampVfs> vfs_;
     std::unique_ptr<Connection> writer_;
     std::unique_ptr<Counters> counters_;
+    std::unique_ptr<WalCheckpointer> checkpointer_;  // hooked on writer_
     std::mutex write_mutex_;
     std::uint64_t applied_ = 0;
     bool group_open_ = false;

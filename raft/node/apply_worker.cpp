@@ -1,5 +1,6 @@
 #include "raft/node/apply_worker.hpp"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include "raft/node/progress_log.hpp"
@@ -17,7 +18,10 @@ ApplyWorker::ApplyWorker(ApplyWorkerOptions options, StateMachine& sm, ProposalT
       skip_through_(options.applied),
       last_snapshot_(options.snapshot_index),
       applied_(options.applied) {
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this] {
+        pthread_setname_np(pthread_self(), "raft-apply");
+        run();
+    });
 }
 
 ApplyWorker::~ApplyWorker() {
@@ -277,8 +281,10 @@ void ApplyWorker::take_snapshot(SnapshotDone done) {
     }
     RunningSnapshot& r = *running;
     running_ = std::move(running);
-    r.thread = std::thread(
-        [this, &r, book = std::move(book)]() mutable { write_snapshot(r, std::move(book)); });
+    r.thread = std::thread([this, &r, book = std::move(book)]() mutable {
+        pthread_setname_np(pthread_self(), "snapshot-write");
+        write_snapshot(r, std::move(book));
+    });
 }
 
 void ApplyWorker::write_snapshot(RunningSnapshot& running, std::string book) {

@@ -1,10 +1,15 @@
 #include "raft/node/disk_worker.hpp"
 
+#include <pthread.h>
+
 namespace orcraft::raft {
 
 DiskWorker::DiskWorker(LogStore& store, Post post)
     : store_(store), post_(std::move(post)), stats_(store.stats()) {
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this] {
+        pthread_setname_np(pthread_self(), "raft-disk");
+        run();
+    });
 }
 
 DiskWorker::~DiskWorker() {

@@ -203,6 +203,7 @@ void NodeImpl::start_threads() {
     publish();
     post([this] { pump(); });
     loop_thread_ = std::thread([this] {
+        pthread_setname_np(pthread_self(), "raft-loop");
         // The transport writes to peer sockets from this thread; a write to a peer that reset
         // its connection raises SIGPIPE, whose default action ends the process. Blocked here
         // (this thread's mask only), it stays pending and the write fails with EPIPE, which the

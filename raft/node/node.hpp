@@ -112,11 +112,11 @@ struct NodeState {
     std::uint64_t snapshots_installed = 0;
     std::uint64_t last_snapshot_bytes = 0;
     double last_snapshot_seconds = 0;
-    // Log entries held in memory, and entries read back from the log files for members that
-    // were behind (the core keeps only recent settled entries, see raft::Config::load_entries).
     // How long ago this node last heard from the leader of its term or was the leader itself (0
     // on the leader; nullopt when neither happened since it started).
     std::optional<std::chrono::milliseconds> since_leader_contact;
+    // Log entries held in memory, and entries read back from the log files for members that
+    // were behind (the core keeps only recent settled entries, see raft::Config::load_entries).
     std::uint64_t entries_in_memory = 0;
     std::uint64_t entries_read_back = 0;
     // Set when the node stopped itself after a storage or state machine failure.

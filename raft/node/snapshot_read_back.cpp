@@ -1,5 +1,7 @@
 #include "raft/node/snapshot_read_back.hpp"
 
+#include <pthread.h>
+
 #include <chrono>
 
 #include <spdlog/spdlog.h>
@@ -33,6 +35,7 @@ std::shared_ptr<const std::string> SnapshotReadBack::get(const SnapshotMeta& met
     ++reads_started_;
     done_.reset();
     reader_ = std::thread([this, meta] {
+        pthread_setname_np(pthread_self(), "snapshot-read");
         const auto started = std::chrono::steady_clock::now();
         auto data = read_(meta);
         const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;

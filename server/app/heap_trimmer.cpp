@@ -1,13 +1,17 @@
 #include "server/app/heap_trimmer.hpp"
 
 #include <malloc.h>
+#include <pthread.h>
 
 namespace orcraft::server::app {
 
 HeapTrimmer::HeapTrimmer(std::chrono::milliseconds period, std::function<void()> trim)
     : period_(period), trim_(std::move(trim)) {
     if (!trim_) trim_ = [] { malloc_trim(0); };
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this] {
+        pthread_setname_np(pthread_self(), "heap-trim");
+        run();
+    });
 }
 
 HeapTrimmer::~HeapTrimmer() {

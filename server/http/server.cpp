@@ -232,6 +232,7 @@ HttpServer::HttpServer(ServerOptions options, Handler handler)
     std::promise<void> started;
     auto ready = started.get_future();
     thread_ = std::thread([core = core_.get(), &started] {
+        pthread_setname_np(pthread_self(), "http");
         // A write to a connection the client has reset raises SIGPIPE, whose default action ends
         // the process. Blocked on this thread, it stays pending and the write fails with EPIPE,
         // which closes that connection only. The mask is this thread's own: nothing global changes.
