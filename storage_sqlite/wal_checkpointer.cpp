@@ -2,6 +2,8 @@
 
 #include <pthread.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "backend/driver.hpp"
 
@@ -23,6 +25,9 @@ WalCheckpointer::WalCheckpointer(const std::string& path, sqlite3* writer, int t
     }
     thread_ = std::thread([this] {
         pthread_setname_np(pthread_self(), "wal-checkpoint");
+        // Background work: under load, the threads that answer writes come first (raising its
+        // own niceness needs no privilege; if refused, it runs at normal priority).
+        setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
         run();
     });
     // Replaces the automatic checkpoint: SQLite keeps one WAL hook per connection.

@@ -1084,6 +1084,22 @@ std::vector<Message> Core::take_early_messages() {
     return out;
 }
 
+std::vector<Entry> Core::take_committed_entries() {
+    std::vector<Entry> out;
+    if (snapshot_to_install_ || (ready_outstanding_ && ready_snapshot_)) return out;
+    // apply_handed_ beyond the durable index means the outstanding Ready holds committed
+    // entries not yet durable: the range below is then empty and they keep their turn.
+    const Index upto = std::min(log_.commit(), log_.stable());
+    for (Index i = apply_handed_ + 1; i <= upto; ++i)
+        out.push_back(log_.at(i));
+    if (upto > apply_handed_) {
+        apply_handed_ = upto;
+        // Durable and handed out: settled, as advance() would count them.
+        log_.applied_to(upto);
+    }
+    return out;
+}
+
 void Core::advance() {
     if (!ready_outstanding_) return;
     ready_outstanding_ = false;

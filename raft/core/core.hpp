@@ -121,6 +121,15 @@ class Core {
     // delays neither heartbeats, nor their answers, nor the replication of new entries. They
     // depend on nothing this node has yet to persist, exactly like Ready::early_messages.
     std::vector<Message> take_early_messages();
+    // The committed entries that are durable on this node and were not handed out yet, for a
+    // runtime that applies them while a Ready is being persisted: entries that a member's
+    // answer commits during a write then wait for no disk. They count as handed out, like a
+    // Ready's committed entries. Empty while a snapshot has yet to be installed (what follows
+    // it waits for the install) and while the outstanding Ready carries committed entries that
+    // are not durable yet (they go first, once that Ready is persisted).
+    std::vector<Entry> take_committed_entries();
+    // The last index of this node's log known durable (persisted and advanced).
+    Index durable_index() const { return log_.stable(); }
     // Reports that the last Ready was fully processed (persisted, sent, applied).
     void advance();
     // With Config::defer_commit_notices: true when a member has not been told the current

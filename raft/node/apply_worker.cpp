@@ -2,6 +2,8 @@
 
 #include <pthread.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "raft/node/progress_log.hpp"
 
@@ -283,6 +285,9 @@ void ApplyWorker::take_snapshot(SnapshotDone done) {
     running_ = std::move(running);
     r.thread = std::thread([this, &r, book = std::move(book)]() mutable {
         pthread_setname_np(pthread_self(), "snapshot-write");
+        // Background work: under load, the threads that answer writes come first. Raising its
+        // own niceness needs no privilege; if refused, the snapshot runs at normal priority.
+        setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
         write_snapshot(r, std::move(book));
     });
 }

@@ -57,11 +57,12 @@ struct ApplyWorkerOptions {
     // the threshold, until `snapshot_pace` times that duration has gone by since it ended, so
     // that snapshots (measured from begin to the end of the write) take at most about
     // 1/snapshot_pace of the time, and of the disk and CPU time; but never past
-    // `snapshot_pace_limit` thresholds' worth of entries, which bounds the log kept in memory.
-    // Fast snapshots are taken at the threshold.
+    // `snapshot_pace_limit` thresholds' worth of entries, which bounds the log kept on disk and
+    // replayed at a restart (memory holds only recent settled entries, whatever the log's
+    // length: see Config::settled_cache_bytes). Fast snapshots are taken at the threshold.
     double slow_snapshot_seconds = 0.05;
     double snapshot_pace = 10;
-    std::uint64_t snapshot_pace_limit = 2;
+    std::uint64_t snapshot_pace_limit = 16;
     // The clock of the snapshot progress lines and of the pacing (tests drive it).
     std::function<std::chrono::steady_clock::time_point()> now = [] {
         return std::chrono::steady_clock::now();

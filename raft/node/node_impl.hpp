@@ -113,6 +113,9 @@ class NodeImpl final : public Node {
     void pump();
     void note_entries(const std::vector<Entry>& entries);
     void finish_ready(ReadyTail tail);
+    // Hands committed entries (in log order, after everything handed before) to the apply
+    // thread.
+    void hand_to_apply(std::vector<Entry> committed);
     void on_write_done(std::exception_ptr error, std::optional<HardState> written);
     // Arms the commit notice timer when the core owes members a newer commit index.
     void schedule_commit_notices();

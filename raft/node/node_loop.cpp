@@ -2,6 +2,9 @@
 // and reacting to role, leader and configuration changes.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <iterator>
+
 #include "raft/node/node_impl.hpp"
 
 namespace orcraft::raft::detail {
@@ -169,16 +172,30 @@ void NodeImpl::pump() {
     if (in_pump_ || halted_ || stopping_) return;
     in_pump_ = true;
     if (writing_) {
-        // A leader's heartbeats and appends of new entries need not wait for our own fsync.
+        // A leader's heartbeats and appends of new entries need not wait for our own fsync,
+        // nor do entries that members' answers commit meanwhile, once they are durable here.
         for (Message& m : core_->take_early_messages())
             transport_->send(std::move(m));
+        hand_to_apply(core_->take_committed_entries());
     }
     while (!writing_ && core_->has_ready()) {
         Ready rd = core_->ready();
         // 1. Replication first: followers write while we write.
         for (Message& m : rd.early_messages)
             transport_->send(std::move(m));
-        if (rd.snapshot) proposals_.replaced_by_snapshot(rd.snapshot->meta.index);
+        if (rd.snapshot) {
+            proposals_.replaced_by_snapshot(rd.snapshot->meta.index);
+        } else {
+            // Committed entries already durable here are applied at once; those of this very
+            // Ready wait for its write (as everything after a snapshot waits for its install).
+            auto& c = rd.committed_entries;
+            const Index durable = core_->durable_index();
+            const auto pending = std::partition_point(
+                c.begin(), c.end(), [durable](const Entry& e) { return e.index <= durable; });
+            hand_to_apply(std::vector<Entry>(std::make_move_iterator(c.begin()),
+                                             std::make_move_iterator(pending)));
+            c.erase(c.begin(), pending);
+        }
         if (!rd.entries.empty()) {
             note_entries(rd.entries);
         } else if (rd.snapshot) {
@@ -213,6 +230,12 @@ void NodeImpl::pump() {
     in_pump_ = false;
     schedule_commit_notices();
     observe_changes();
+}
+
+void NodeImpl::hand_to_apply(std::vector<Entry> committed) {
+    if (committed.empty()) return;
+    committed_count_ += committed.size();
+    apply_->apply(std::move(committed));
 }
 
 void NodeImpl::schedule_commit_notices() {
@@ -276,10 +299,7 @@ void NodeImpl::finish_ready(ReadyTail tail) {
         }
         apply_->install(std::move(*tail.snapshot));
     }
-    if (!tail.committed.empty()) {
-        committed_count_ += tail.committed.size();
-        apply_->apply(std::move(tail.committed));
-    }
+    hand_to_apply(std::move(tail.committed));
     for (const ReadState& rs : tail.reads) {
         if (rs.context.size() != sizeof(std::uint64_t)) continue;
         std::uint64_t seq = 0;

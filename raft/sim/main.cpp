@@ -114,7 +114,7 @@ int main(int argc, char** argv) {
     const auto started = std::chrono::steady_clock::now();
     std::atomic<std::uint64_t> next{first};
     std::atomic<std::uint64_t> events{0}, writes{0}, reads{0}, leaders{0}, snapshots{0}, changes{0},
-        read_back{0};
+        read_back{0}, applied_early{0};
     std::uint64_t failed_seed = 0;  // guarded by out_mu
     std::uint64_t violations = 0;   // guarded by out_mu
     std::atomic<bool> stop{false};
@@ -135,6 +135,7 @@ int main(int argc, char** argv) {
             leaders += r.leaders;
             snapshots += r.snapshots_installed;
             read_back += r.entries_read_back;
+            applied_early += r.applied_early;
             changes += r.conf_changes;
             std::lock_guard<std::mutex> lock(out_mu);
             worst_converge = std::max(worst_converge, r.converge_seconds);
@@ -163,7 +164,8 @@ int main(int argc, char** argv) {
     std::printf(
         "seeds=%llu..%llu nodes=%d faults=%s time=%gs events=%llu acked_writes=%llu "
         "checked_reads=%llu "
-        "leaders=%llu snapshots=%llu read_back=%llu conf_changes=%llu max_converge=%.2fs "
+        "leaders=%llu snapshots=%llu read_back=%llu applied_early=%llu conf_changes=%llu "
+        "max_converge=%.2fs "
         "violations=%llu "
         "elapsed=%.1fs\n",
         static_cast<unsigned long long>(first), static_cast<unsigned long long>(last), base.nodes,
@@ -174,6 +176,7 @@ int main(int argc, char** argv) {
         static_cast<unsigned long long>(leaders.load()),
         static_cast<unsigned long long>(snapshots.load()),
         static_cast<unsigned long long>(read_back.load()),
+        static_cast<unsigned long long>(applied_early.load()),
         static_cast<unsigned long long>(changes.load()), worst_converge,
         static_cast<unsigned long long>(violations), elapsed);
     if (!bad) return 0;

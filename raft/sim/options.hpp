@@ -55,6 +55,8 @@ struct SimResult {
     std::uint64_t leaders = 0;
     std::uint64_t snapshots_installed = 0;
     std::uint64_t entries_read_back = 0;  // through Config::load_entries
+    // Applied while a write was in progress (Core::take_committed_entries).
+    std::uint64_t applied_early = 0;
     std::uint64_t conf_changes = 0;
     double converge_seconds = 0;  // simulated time from the heal to convergence
 };

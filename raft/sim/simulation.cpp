@@ -129,6 +129,7 @@ class Simulation {
     void finish_ready(SimNode& n, Ready& rd);
     void persist(SimNode& n, const Ready& rd);
     void apply(SimNode& n, const Ready& rd);
+    void apply_entries(SimNode& n, const std::vector<Entry>& entries, bool after_snapshot);
     void serve_reads(SimNode& n);
     void maybe_compact(SimNode& n);
     void send(const Message& m);
@@ -333,12 +334,25 @@ void Simulation::pump(SimNode& n) {
         // A leader replicates and heartbeats while its disk is busy (as the node runtime does).
         for (const Message& m : n.core->take_early_messages())
             send(m);
+        // So are entries committed meanwhile that are durable here (as the node runtime does).
+        const std::vector<Entry> committed = n.core->take_committed_entries();
+        result_.applied_early += committed.size();
+        apply_entries(n, committed, false);
         return;
     }
     while (n.up && !n.disk_busy && n.core->has_ready()) {
         Ready rd = n.core->ready();
         for (const Message& m : rd.early_messages)
             send(m);
+        if (!rd.snapshot) {
+            // Committed entries already durable here are applied before this Ready's write.
+            auto& c = rd.committed_entries;
+            const Index durable = n.core->durable_index();
+            const auto pending = std::partition_point(
+                c.begin(), c.end(), [durable](const Entry& e) { return e.index <= durable; });
+            apply_entries(n, std::vector<Entry>(c.begin(), pending), false);
+            c.erase(c.begin(), pending);
+        }
         if (rd.must_sync()) {
             n.pending = std::move(rd);
             n.disk_busy = true;
@@ -393,8 +407,22 @@ void Simulation::apply(SimNode& n, const Ready& rd) {
         trace(who(n) + " installs snapshot " + std::to_string(rd.snapshot->meta.index) + "/" +
               std::to_string(rd.snapshot->meta.term));
     }
-    for (const Entry& e : rd.committed_entries) {
-        if (e.index <= n.applied && rd.snapshot)
+    apply_entries(n, rd.committed_entries, rd.snapshot.has_value());
+    for (const ReadState& rs : rd.read_states) {
+        const std::uint64_t id = decode_u64(rs.context);
+        if (id == 0 || id >= reads_.size()) continue;
+        ReadOp& r = reads_[id];
+        if (r.node != static_cast<int>(n.id) || r.inc != n.inc || r.have_index) continue;
+        r.have_index = true;
+        r.read_index = rs.index;
+        n.reads_waiting.push_back(id);
+    }
+    serve_reads(n);
+}
+
+void Simulation::apply_entries(SimNode& n, const std::vector<Entry>& entries, bool after_snapshot) {
+    for (const Entry& e : entries) {
+        if (e.index <= n.applied && after_snapshot)
             continue;  // covered by the snapshot just installed
         checker_.on_apply(n.id, n.applied, e);
         n.applied = e.index;
@@ -412,15 +440,6 @@ void Simulation::apply(SimNode& n, const Ready& rd) {
             w.acked = true;
             checker_.on_write_acked(id, e.index);
         }
-    }
-    for (const ReadState& rs : rd.read_states) {
-        const std::uint64_t id = decode_u64(rs.context);
-        if (id == 0 || id >= reads_.size()) continue;
-        ReadOp& r = reads_[id];
-        if (r.node != static_cast<int>(n.id) || r.inc != n.inc || r.have_index) continue;
-        r.have_index = true;
-        r.read_index = rs.index;
-        n.reads_waiting.push_back(id);
     }
     serve_reads(n);
 }

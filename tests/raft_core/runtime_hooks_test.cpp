@@ -183,3 +183,57 @@ TEST_CASE(
     REQUIRE(c.core(2).term() == hb.term);
     REQUIRE(c.core(2).take_early_messages().empty());
 }
+
+TEST_CASE(
+    "take_committed_entries: entries durable here that members commit during a write are "
+    "handed out at once; those of the pending write keep their turn",
+    "[raft][replication][runtime]") {
+    Cluster c(3);
+    c.elect(1);
+    c.propose("a");
+    Core& leader = c.core(1);
+    TestNode& t = c.node(1);
+    const auto persist = [&](Ready& rd) {
+        for (const Entry& e : rd.entries)
+            t.log.push_back(e);
+        if (rd.hard_state) t.hs = *rd.hard_state;
+    };
+
+    // "x" is written here, but its appends have not reached the members yet.
+    const ProposeResult x = leader.propose("x");
+    REQUIRE(x.status == Status::kOk);
+    Ready rx = leader.ready();
+    persist(rx);
+    leader.advance();
+    REQUIRE(leader.durable_index() == x.index);
+    // "y" is being written when the members' answers for "x" come in.
+    const ProposeResult y = leader.propose("y");
+    REQUIRE(y.status == Status::kOk);
+    Ready ry = leader.ready();
+    REQUIRE(ry.entries.size() == 1);
+    REQUIRE(leader.take_committed_entries().empty());  // nothing committed yet
+
+    for (const Message& m : rx.early_messages)
+        c.in_flight().push_back(m);
+    c.stabilize();
+    REQUIRE(leader.commit() == x.index);
+    std::vector<Entry> now = leader.take_committed_entries();
+    REQUIRE(now.size() == 1);
+    CHECK(now[0].index == x.index);
+    CHECK(now[0].data == "x");
+    CHECK(leader.take_committed_entries().empty());  // handed out once
+
+    // The members' answers commit "y" too, but it is not durable here: it waits for the write.
+    for (const Message& m : ry.early_messages)
+        c.in_flight().push_back(m);
+    c.stabilize();
+    REQUIRE(leader.commit() == y.index);
+    CHECK(leader.take_committed_entries().empty());
+
+    persist(ry);
+    leader.advance();
+    Ready after = leader.ready();
+    REQUIRE(after.committed_entries.size() == 1);  // "y" alone: "x" went out before
+    CHECK(after.committed_entries[0].index == y.index);
+    leader.advance();
+}
