@@ -37,10 +37,12 @@ target_mode="leader"
 rss_1m=0
 orcraft_conf=""
 keep=0
-etcd_client_port=47379
-etcd_peer_port=47380
-orcraft_http_port=47300
-orcraft_raft_port=47310
+# Below Linux's ephemeral range (32768-60999), so that no outgoing connection of this machine
+# holds one of them as its local port when a node binds it.
+etcd_client_port=27379
+etcd_peer_port=27380
+orcraft_http_port=27300
+orcraft_raft_port=27310
 
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 while [[ $# -gt 0 ]]; do

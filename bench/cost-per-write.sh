@@ -3,7 +3,7 @@
 #
 #   bench/cost-per-write.sh [--build DIR] [--clients N] [--requests N]
 #
-# Starts three orcraft nodes (SQLite, raft on 127.0.0.1-3, HTTP port 47300, raft port 47310, fsync
+# Starts three orcraft nodes (SQLite, raft on 127.0.0.1-3, HTTP port 27300, raft port 27310, fsync
 # on) in a temporary directory, warms them up with 2,000 writes, then sends --requests single-row
 # INSERTs (default 5000) from --clients clients (default 1) to the leader with orcraft-bench, and
 # prints for each node the CPU time (user + system, from /proc/PID/stat) and the context switches
@@ -30,8 +30,8 @@ for f in "$orcraft_bin" "$bench_bin"; do
     [[ -x "$f" ]] || { echo "cost-per-write.sh: $f not found (build it, or give --build)" >&2; exit 1; }
 done
 for i in 1 2 3; do
-    if (exec 3<> "/dev/tcp/127.0.0.$i/47300") 2> /dev/null; then
-        echo "cost-per-write.sh: 127.0.0.$i:47300 is already in use" >&2
+    if (exec 3<> "/dev/tcp/127.0.0.$i/27300") 2> /dev/null; then
+        echo "cost-per-write.sh: 127.0.0.$i:27300 is already in use" >&2
         exit 1
     fi
 done
@@ -48,11 +48,11 @@ for i in 1 2 3; do
     mkdir -p "$work/n$i"
     cat > "$work/n$i.conf.json" << CONF
 {
-  "ListenAddress": "127.0.0.$i:47300",
+  "ListenAddress": "127.0.0.$i:27300",
   "RaftEnabled": true,
   "RaftDataDir": "$work/n$i/raft",
-  "RaftBind": "127.0.0.$i:47310",
-  "RaftNodes": ["127.0.0.1:47310", "127.0.0.2:47310", "127.0.0.3:47310"],
+  "RaftBind": "127.0.0.$i:27310",
+  "RaftNodes": ["127.0.0.1:27310", "127.0.0.2:27310", "127.0.0.3:27310"],
   "BackendDB": "sqlite",
   "SQLite3DataFile": "$work/n$i/orcraft.db"
 }
@@ -67,13 +67,13 @@ deadline=$((SECONDS + 30))
 while [[ -z "$leader" ]]; do
     ((SECONDS < deadline)) || { echo "cost-per-write.sh: no leader within 30 s" >&2; exit 1; }
     for i in 1 2 3; do
-        curl -sf -m 1 -o /dev/null "http://127.0.0.$i:47300/api/leader-check" 2> /dev/null && leader=$i
+        curl -sf -m 1 -o /dev/null "http://127.0.0.$i:27300/api/leader-check" 2> /dev/null && leader=$i
     done
     [[ -n "$leader" ]] || sleep 0.1
 done
 
 load() {
-    "$bench_bin" --url "http://127.0.0.$leader:47300" --workload insert --clients "$clients" \
+    "$bench_bin" --url "http://127.0.0.$leader:27300" --workload insert --clients "$clients" \
         --requests "$1" --duration 3600 --quiet --no-metrics
 }
 counters() {  # per node: context switches, then CPU ticks
