@@ -407,7 +407,6 @@ void Simulation::apply(SimNode& n, const Ready& rd) {
         trace(who(n) + " installs snapshot " + std::to_string(rd.snapshot->meta.index) + "/" +
               std::to_string(rd.snapshot->meta.term));
     }
-    apply_entries(n, rd.committed_entries, rd.snapshot.has_value());
     for (const ReadState& rs : rd.read_states) {
         const std::uint64_t id = decode_u64(rs.context);
         if (id == 0 || id >= reads_.size()) continue;
@@ -417,7 +416,8 @@ void Simulation::apply(SimNode& n, const Ready& rd) {
         r.read_index = rs.index;
         n.reads_waiting.push_back(id);
     }
-    serve_reads(n);
+    // Serves the reads whose index is applied, these read states' included.
+    apply_entries(n, rd.committed_entries, rd.snapshot.has_value());
 }
 
 void Simulation::apply_entries(SimNode& n, const std::vector<Entry>& entries, bool after_snapshot) {
