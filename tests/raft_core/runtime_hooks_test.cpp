@@ -186,7 +186,7 @@ TEST_CASE(
 
 TEST_CASE(
     "take_committed_entries: entries durable here that members commit during a write are "
-    "handed out at once; those of the pending write keep their turn",
+    "handed out at once, those of the pending write keep their turn",
     "[raft][replication][runtime]") {
     Cluster c(3);
     c.elect(1);
